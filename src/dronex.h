@@ -1,0 +1,242 @@
+/*
+ * dronex.h - the public C API of libdronex.
+ *
+ * A scheduler links libdronex to run queued commands ("calls") on many
+ * drones in parallel: it builds a dx_queue, adds one dx_job per drone,
+ * and runs the queue with an executor (dx_ssh_exec() for real SSH, or a
+ * function of its own).  The queue never prints and never exits; every
+ * failure is carried as a value (struct dx_err) inside its drone's result.
+ *
+ * Ownership, said once:
+ *  - A dx_job's strings and its drone pointer are borrowed: they must
+ *    outlive the queue.
+ *  - A dx_result belongs to the queue.  The executor fills the one it is
+ *    handed (and nothing else); the done callback may read it, and may
+ *    take ownership of heap parts by setting the pointers to NULL.
+ *  - Every "char *" returned by a dx_ function is the caller's to free();
+ *    every "const char *" returned is borrowed.
+ */
+#ifndef DRONEX_H
+#define DRONEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Error kinds.  One table generates the enum and dx_kind_name(); the names
+ * are the "error.kind" strings of the JSON results (SPEC section 4).  The
+ * last two are never a drone's kind: they are the CLI's exit-2 errors.
+ */
+#define DX_KIND_MAP(X)                                                   \
+	X(OK, "ok")                                                      \
+	X(RESOLVE, "resolve")                                            \
+	X(CONNECT_REFUSED, "connect_refused")                            \
+	X(CONNECT_TIMEOUT, "connect_timeout")                            \
+	X(NETWORK, "network")                                            \
+	X(HANDSHAKE, "handshake")                                        \
+	X(HOSTKEY_UNKNOWN, "hostkey_unknown")                            \
+	X(HOSTKEY_MISMATCH, "hostkey_mismatch")                          \
+	X(AUTH, "auth")                                                  \
+	X(CHANNEL, "channel")                                            \
+	X(CALL_TIMEOUT, "call_timeout")                                  \
+	X(CONNECTION_LOST, "connection_lost")                            \
+	X(NONZERO_EXIT, "nonzero_exit")                                  \
+	X(SIGNAL, "signal")                                              \
+	X(DEADLINE, "deadline")                                          \
+	X(MAX_FAILURES, "max_failures")                                  \
+	X(INTERRUPTED, "interrupted")                                    \
+	X(OUTPUT, "output")                                              \
+	X(INTERNAL, "internal")                                          \
+	X(THROTTLED, "throttled")                                        \
+	X(USAGE, "usage")                                                \
+	X(INVENTORY, "inventory")
+
+enum dx_kind {
+#define DX_KIND_ENUM(name, str) DX_##name,
+	DX_KIND_MAP(DX_KIND_ENUM)
+#undef DX_KIND_ENUM
+	DX_KIND_COUNT
+};
+
+/* The JSON name of a kind ("hostkey_mismatch"); "internal" if out of range. */
+const char	*dx_kind_name(enum dx_kind);
+/* Looks a JSON name up; returns 0 and fills *out, or -1 if unknown. */
+int		 dx_kind_parse(const char *, enum dx_kind *out);
+
+struct dx_err {
+	enum dx_kind	 kind;		/* DX_OK if nothing failed */
+	char		 msg[256];	/* lower-case, no full stop */
+};
+
+/* Records kind and message in err (err may be NULL); always returns -1. */
+int	dx_err_set(struct dx_err *err, enum dx_kind kind, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	dx_err_clear(struct dx_err *);
+
+/*
+ * Once per process, before any thread: libssh2_init(), jansson's hash
+ * seed, SIGPIPE ignored.  Safe to call more than once.
+ */
+int	dx_global_init(struct dx_err *);
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC). */
+int64_t	dx_now_ms(void);
+
+/*
+ * A bounded byte buffer.  Appends beyond max are dropped and set truncated;
+ * that is not an error.  dx_buf_append() returns -1 only when out of
+ * memory.  max == 0 means "no output kept at all" (everything truncated).
+ */
+struct dx_buf {
+	char		*data;		/* NUL-terminated when non-NULL */
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;
+	bool		 truncated;
+};
+
+void	dx_buf_init(struct dx_buf *, size_t max);
+int	dx_buf_append(struct dx_buf *, const void *, size_t);
+void	dx_buf_release(struct dx_buf *);
+
+/* What happened to one call. */
+struct dx_call_result {
+	char		*command;	/* owned copy of the command line */
+	int		 exit_status;	/* -1: no exit status arrived */
+	char		*signal;	/* owned, e.g. "TERM"; NULL if none */
+	struct dx_buf	 out;		/* stdout, capped at --max-output */
+	struct dx_buf	 err;		/* stderr, capped likewise */
+	int64_t		 elapsed_ms;
+	struct dx_err	 error;		/* DX_OK when the call exited 0 */
+};
+
+enum dx_status {
+	DX_ST_PENDING = 0,		/* not finished (never in a done result) */
+	DX_ST_OK,			/* connected and every call exited 0 */
+	DX_ST_FAILED,
+	DX_ST_SKIPPED			/* never started */
+};
+
+const char	*dx_status_name(enum dx_status);	/* "ok", "failed", ... */
+
+/* What happened to one drone. */
+struct dx_result {
+	enum dx_status	 status;	/* set by the queue */
+	int		 attempts;	/* connection attempts (queue) */
+	int64_t		 elapsed_ms;	/* wall time of the drone's thread */
+	struct dx_err	 error;		/* first failure; DX_OK if none */
+	struct dx_call_result *calls;	/* calls attempted, in order */
+	size_t		 ncalls;
+	size_t		 calls_sent;	/* exec requests sent: no retry if > 0 */
+	char		*kex;		/* negotiated key exchange, or NULL */
+	char		*hostkey_type;	/* e.g. "ssh-ed25519", or NULL */
+	bool		 hostkey_checked; /* false when --host-key-check off */
+};
+
+/* Frees everything the result owns and zeroes it. */
+void	dx_result_release(struct dx_result *);
+/*
+ * Appends a call record (command copied, buffers capped at max_output,
+ * exit_status -1) and returns it, or NULL with err set when out of memory.
+ */
+struct dx_call_result *dx_result_add_call(struct dx_result *, const char *command,
+	    size_t max_output, struct dx_err *);
+
+/* One drone's work as the queue sees it.  Everything in it is borrowed. */
+struct dx_job {
+	const char	*name;		/* unique; the key of the result map */
+	int		 priority;	/* higher starts earlier */
+	const void	*drone;		/* the executor's description of it */
+	const char *const *calls;	/* commands, run in order */
+	size_t		 ncalls;
+};
+
+/*
+ * What a running executor may consult.  abort_fd becomes readable (and stays
+ * readable) once the run is aborted: poll it beside the socket so that no
+ * wait outlives an abort.  dx_ctl_aborted() says why (DX_DEADLINE,
+ * DX_INTERRUPTED) or DX_OK.
+ */
+struct dx_ctl {
+	int64_t		 deadline;	/* monotonic ms; 0 = none */
+	int		 abort_fd;
+	bool		 fail_fast;	/* stop the drone's calls at a failure */
+	const void	*queue;		/* for dx_ctl_aborted() */
+};
+
+enum dx_kind	dx_ctl_aborted(const struct dx_ctl *);
+
+/*
+ * An executor runs one drone's calls on the calling (drone) thread and fills
+ * res: calls, error, calls_sent, kex, hostkey_type, hostkey_checked.  It must
+ * return by ctl->deadline (when set) and soon after an abort, must not touch
+ * any other drone's state, and must release what it allocated except what
+ * it stored in res.  A drone with no calls is never handed to it.
+ */
+typedef void	(*dx_exec_fn)(void *arg, const struct dx_job *job,
+		    const struct dx_ctl *ctl, struct dx_result *res);
+
+struct dx_queue_opts {
+	size_t		 fanout;	/* drone threads alive at once, >= 1 */
+	int64_t		 deadline_ms;	/* whole run, from dx_queue_run(); 0 = none */
+	int		 retries;	/* connection retries per drone */
+	int64_t		 retry_delay_ms;
+	size_t		 max_failures;	/* stop starting drones after N failed; 0 = off */
+	bool		 fail_fast;
+	size_t		 stack_size;	/* drone thread stack; 0 = library default */
+};
+
+/* Small per-drone record the queue keeps after the result was handed out. */
+struct dx_outcome {
+	enum dx_status	 status;
+	struct dx_err	 error;
+};
+
+struct dx_summary {
+	size_t		 drones, ok, failed, skipped;
+};
+
+struct dx_queue;
+
+/*
+ * Called on the thread that runs dx_queue_run(), once per job, in the order
+ * drones finish (skipped ones included).  index is the job's position in the
+ * order of dx_queue_add().  When it returns, the queue releases res.
+ */
+typedef void	(*dx_done_fn)(void *arg, size_t index, const struct dx_job *job,
+		    struct dx_result *res);
+
+struct dx_queue	*dx_queue_new(const struct dx_queue_opts *, dx_exec_fn exec,
+		    void *exec_arg, struct dx_err *);
+void		 dx_queue_free(struct dx_queue *);
+/* Copies the job (not what it points to).  Only before dx_queue_run(). */
+int		 dx_queue_add(struct dx_queue *, const struct dx_job *, struct dx_err *);
+/*
+ * Runs every job and blocks until each has a result.  Returns 0, or -1 if
+ * the queue itself could not work (err set); drone failures are not errors
+ * here.  Call it once per queue.
+ */
+int		 dx_queue_run(struct dx_queue *, dx_done_fn done, void *done_arg,
+		    struct dx_err *);
+/*
+ * Aborts the run from any thread (not from a signal handler): running calls
+ * are cut, drones not yet started are skipped with kind why (DX_INTERRUPTED,
+ * DX_DEADLINE).  The first reason given wins.
+ */
+void		 dx_queue_abort(struct dx_queue *, enum dx_kind why);
+
+size_t		 dx_queue_size(const struct dx_queue *);
+const struct dx_outcome *dx_queue_outcome(const struct dx_queue *, size_t index);
+const struct dx_job *dx_queue_job(const struct dx_queue *, size_t index);
+void		 dx_queue_summary(const struct dx_queue *, struct dx_summary *);
+/* Most drone threads seen alive at once (for tests and progress). */
+size_t		 dx_queue_peak_running(const struct dx_queue *);
+/*
+ * The consolidated error: "2 of 3 drones failed: db-01 (hostkey_mismatch),
+ * web-02 (skipped)", or NULL when every drone is ok (or out of memory).
+ * Skipped drones are named "(skipped)".  The caller frees it.
+ */
+char		*dx_queue_error(const struct dx_queue *);
+
+#endif /* DRONEX_H */

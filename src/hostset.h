@@ -1,0 +1,34 @@
+/*
+ * hostset.h - drone sets as pdsh and ClusterShell write them.
+ *
+ *   web-[01-20,25],db-1      ranges keep zero padding: web-01 ... web-20, web-25
+ *   rack[1-2]-n[1-3]         several brackets multiply: rack1-n1 ... rack2-n3
+ *   web-*                    an element holding '*' or '?' is a glob,
+ *                            matched with fnmatch(3); brackets in it are
+ *                            still ranges, never glob classes
+ *
+ * Commas inside brackets belong to the brackets.  A set expands to at most
+ * DX_HOSTSET_MAX names; beyond that the parse fails rather than exhaust
+ * memory.  Parse errors name the 1-based column: "column 5: unclosed '['".
+ */
+#ifndef DX_HOSTSET_H
+#define DX_HOSTSET_H
+
+#include "dronex.h"
+
+#define DX_HOSTSET_MAX	1000000
+
+struct dx_hostset {
+	char	       **names;		/* expanded names and glob patterns, owned */
+	size_t		 n;
+};
+
+/* Parses spec into set (which it initialises).  0, or -1 with err set (DX_USAGE). */
+int	dx_hostset_parse(struct dx_hostset *set, const char *spec, struct dx_err *);
+/* True if name is one of the set's names or matches one of its globs. */
+bool	dx_hostset_match(const struct dx_hostset *, const char *name);
+/* True if element i is a glob pattern rather than a plain name. */
+bool	dx_hostset_is_glob(const char *element);
+void	dx_hostset_release(struct dx_hostset *);
+
+#endif

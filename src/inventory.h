@@ -1,0 +1,58 @@
+/*
+ * inventory.h - the drone inventory (SPEC section 2).
+ *
+ * dx_inventory_load() reads a JSON file (or stdin for "-"), applies
+ * "defaults" and built-in defaults, expands "~", and checks every field.
+ * Any error stops the load: err->kind is DX_INVENTORY and err->msg names
+ * the file, line, column and field, e.g.
+ *   "drones.json:7:18: drone 'db-01': field 'port': expected an integer 1-65535"
+ * The inventory owns every string in it; dx_inventory_release() frees them.
+ */
+#ifndef DX_INVENTORY_H
+#define DX_INVENTORY_H
+
+#include "dronex.h"
+
+struct dx_drone {
+	char		*name;		/* unique */
+	char		*host;		/* defaults to name */
+	int		 port;		/* defaults.port, else 22 */
+	char		*user;		/* defaults.user, else the current user */
+	char		*identity;	/* expanded path, or NULL: agent + ~/.ssh/id_* */
+	char		*known_hosts;	/* expanded path; default ~/.ssh/known_hosts */
+	char		*jump;		/* drone name or user@host:port, or NULL */
+	char	       **labels;
+	size_t		 nlabels;
+	int		 priority;	/* default 0; higher starts earlier */
+	char	       **calls;		/* the drone's own calls, run first */
+	size_t		 ncalls;
+	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
+	size_t		 index;		/* position in the inventory */
+};
+
+struct dx_inventory {
+	char		*path;		/* as given ("-" for stdin) */
+	struct dx_drone	*drones;
+	size_t		 n;
+};
+
+/* Reads and parses path ("-" = stdin).  0, or -1 with err set. */
+int	dx_inventory_load(struct dx_inventory *, const char *path, struct dx_err *);
+/* Parses text of len bytes; name is used in messages (e.g. the path). */
+int	dx_inventory_parse(struct dx_inventory *, const char *text, size_t len,
+	    const char *name, struct dx_err *);
+void	dx_inventory_release(struct dx_inventory *);
+/* The drone called name, or NULL. */
+const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
+
+/*
+ * Checks a host or user name the way OpenSSH 9.6 does: refuses an empty
+ * value, a leading '-', whitespace, control characters and shell
+ * metacharacters.  what is "host" or "user" (for the message).
+ */
+int	dx_check_hostname(const char *value, const char *what, struct dx_err *);
+
+/* "~" or "~/x" -> "$HOME/x"; other paths copied.  NULL + err if no HOME. */
+char	*dx_expand_tilde(const char *path, struct dx_err *);
+
+#endif

@@ -1,0 +1,17 @@
+# libdronex: everything but the CLI, linked by the binary and the tests.
+noinst_LIBRARIES += src/libdronex.a
+src_libdronex_a_SOURCES = \
+	src/dronex.h \
+	src/err.c \
+	src/buf.c \
+	src/result.c src/result.h \
+	src/queue.c \
+	src/hostset.c src/hostset.h \
+	src/inventory.c src/inventory.h \
+	src/select.c src/select.h \
+	src/knownhosts.c src/knownhosts.h \
+	src/ssh_exec.c src/ssh_exec.h
+
+bin_PROGRAMS += src/dronex
+src_dronex_SOURCES = src/main.c src/cli.c src/cli.h
+src_dronex_LDADD = $(DX_LIBS)

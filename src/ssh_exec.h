@@ -1,0 +1,39 @@
+/*
+ * ssh_exec.h - the SSH executor: runs one drone's calls over one libssh2
+ * session, on the drone's own thread.
+ *
+ * dx_ssh_new() makes the state that drone threads share read-mostly: the
+ * options, parsed known_hosts files (loaded once per path, guarded by a
+ * mutex) and the lock that serialises accept-new appends.  dx_ssh_exec() is
+ * a dx_exec_fn: pass it to dx_queue_new() with the dx_ssh as its argument;
+ * every job's drone must be a const struct dx_drone * (inventory.h).
+ * Nothing of a libssh2 session is ever shared between threads.
+ */
+#ifndef DX_SSH_EXEC_H
+#define DX_SSH_EXEC_H
+
+#include "dronex.h"
+#include "inventory.h"
+
+enum dx_hostkey_policy {
+	DX_HKC_STRICT = 0,		/* unknown or changed key: refuse */
+	DX_HKC_ACCEPT_NEW,		/* add unknown keys; refuse changed ones */
+	DX_HKC_OFF			/* no check (reported in the results) */
+};
+
+struct dx_ssh_opts {
+	int64_t		 connect_timeout_ms; /* TCP connect + SSH handshake + auth */
+	int64_t		 call_timeout_ms;    /* per call; 0 = none */
+	size_t		 max_output;	     /* per stream per call */
+	enum dx_hostkey_policy hostkey_policy;
+	int		 keepalive_s;	     /* SSH keepalive interval; 0 = off */
+};
+
+struct dx_ssh;
+
+struct dx_ssh	*dx_ssh_new(const struct dx_ssh_opts *, struct dx_err *);
+void		 dx_ssh_free(struct dx_ssh *);
+void		 dx_ssh_exec(void *ssh, const struct dx_job *job,
+		    const struct dx_ctl *ctl, struct dx_result *res);
+
+#endif

@@ -1,0 +1,1 @@
+# libFuzzer targets (clang): built and run by scripts/fuzz, not by make.

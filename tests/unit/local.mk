@@ -1,0 +1,26 @@
+# Unit tests: criterion, no network.
+if HAVE_CRITERION
+DX_UNIT_TESTS = \
+	tests/unit/test_hostset \
+	tests/unit/test_inventory \
+	tests/unit/test_select \
+	tests/unit/test_knownhosts \
+	tests/unit/test_queue \
+	tests/unit/test_result
+check_PROGRAMS += $(DX_UNIT_TESTS)
+TESTS += $(DX_UNIT_TESTS)
+DX_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+DX_UNIT_LDADD = $(DX_LIBS) $(CRITERION_LIBS)
+tests_unit_test_hostset_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_hostset_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_inventory_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_inventory_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_select_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_select_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_knownhosts_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_knownhosts_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_queue_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_queue_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
+endif
