@@ -7,9 +7,20 @@
  *                            matched with fnmatch(3); brackets in it are
  *                            still ranges, never glob classes
  *
- * Commas inside brackets belong to the brackets.  A set expands to at most
- * DX_HOSTSET_MAX names; beyond that the parse fails rather than exhaust
- * memory.  Parse errors name the 1-based column: "column 5: unclosed '['".
+ *   n[1-10/2]                a step, as ClusterShell writes it: n1 n3 ... n9
+ *   n[8-10] n[008-010]       padding comes from the low bound: 8 9 10,
+ *                            008 009 010
+ *
+ * Commas inside brackets belong to the brackets.  Blanks around elements
+ * (and around the items of a bracket) are trimmed; blanks inside a name are
+ * an error, and so is an empty element ("a,,b", "a,") or an empty spec.
+ * Numbers have at most 18 digits.  A set expands to at most DX_HOSTSET_MAX
+ * names (and 256 MiB of them); beyond that the parse fails before it
+ * allocates anything.  Names keep the order of the spec; duplicates are
+ * kept.  Parse errors name the 1-based column: "column 5: unclosed '['".
+ *
+ * The set owns names[] and every string in it; dx_hostset_release() frees
+ * them and is a no-op on a released or failed set.
  */
 #ifndef DX_HOSTSET_H
 #define DX_HOSTSET_H

@@ -1,0 +1,491 @@
+/*
+ * hostset.c - drone sets as pdsh and ClusterShell write them.
+ *
+ * Theory of operation.  A set is parsed in two passes.  The first pass
+ * splits the spec at the commas that stand outside brackets, trims each
+ * element, checks every bracket and range in it, and counts how many names
+ * the element expands to (the product of its brackets' sizes) and how long
+ * the longest of them can be.  Only when the whole spec is valid and its
+ * expansion is known to fit under DX_HOSTSET_MAX names (and a byte budget)
+ * does the second pass allocate and write the names, walking the brackets
+ * of each element like an odometer whose last bracket turns fastest.  So a
+ * spec such as "n[1-999999999]" fails at once, before any memory is spent,
+ * and the first error reported is the leftmost one in the spec.
+ *
+ * A bracket's text is parsed twice (once to check, once to expand); the
+ * second time it is known to be valid, which keeps the expansion state down
+ * to a cursor per bracket instead of a list of ranges.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostset.h"
+
+/* Longest number in a range, zero padding included; 10^18 fits in 64 bits. */
+#define HS_MAX_DIGITS	18
+/* Total bytes the expanded names may take, on top of the name count. */
+#define HS_MAX_BYTES	((size_t)256 << 20)
+
+/* One item of a bracket: "7", "01-20" or "1-10/2". */
+struct hs_range {
+	uint64_t	 lo, hi, step;
+	int		 width;		/* zero padding; 0 = none */
+	size_t		 maxdigits;	/* widest number the item prints */
+};
+
+/* A bracket of an element, with its expansion cursor. */
+struct hs_group {
+	const char	*open;		/* the '[' */
+	const char	*close;		/* the matching ']' */
+	size_t		 count;		/* names the bracket stands for */
+	size_t		 maxdigits;
+	const char	*item;		/* cursor: current item's start */
+	struct hs_range	 r;		/* cursor: current item, parsed */
+	uint64_t	 v;		/* cursor: current number */
+};
+
+/* One comma-separated element, trimmed. */
+struct hs_elem {
+	const char	*s, *end;
+	struct hs_group	*groups;
+	size_t		 ngroups;
+	size_t		 count;
+	size_t		 maxlen;	/* longest expanded name, without NUL */
+};
+
+static int
+hs_col(const char *spec, const char *p)
+{
+	return (int)(p - spec) + 1;
+}
+
+static int
+hs_error(struct dx_err *err, const char *spec, const char *p, const char *what)
+{
+	return dx_err_set(err, DX_USAGE, "column %d: %s", hs_col(spec, p), what);
+}
+
+static bool
+hs_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+/*
+ * Reads the digits at *pp (not past end) into *v, their count into *len.
+ * The caller has checked that *pp points at a digit.
+ */
+static int
+hs_number(const char *spec, const char **pp, const char *end, uint64_t *v,
+    size_t *len, struct dx_err *err)
+{
+	const char *p = *pp;
+	uint64_t n = 0;
+	size_t k = 0;
+
+	while (p < end && isdigit((unsigned char)*p)) {
+		if (++k > HS_MAX_DIGITS)
+			return hs_error(err, spec, *pp, "number too big");
+		n = n * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	*v = n;
+	*len = k;
+	*pp = p;
+	return 0;
+}
+
+static size_t
+hs_digits(uint64_t v)
+{
+	size_t k = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * Parses one bracket item, [p, end) already trimmed, into r.  Items are
+ * "N", "N-M" or "N-M/S".  Zero padding comes from the low bound ("01-20"
+ * pads to two digits, "8-10" does not pad); a padded high bound must have
+ * the same width, since "1-010" cannot mean anything sensible.
+ */
+static int
+hs_item(const char *spec, const char *p, const char *end, struct hs_range *r,
+    struct dx_err *err)
+{
+	const char *lo_at = p, *hi_at;
+	size_t lolen, hilen;
+	char what[96];
+
+	if (p == end)
+		return hs_error(err, spec, p, "empty range");
+	if (!isdigit((unsigned char)*p))
+		return hs_error(err, spec, p, "non-digit in range");
+	if (hs_number(spec, &p, end, &r->lo, &lolen, err) == -1)
+		return -1;
+	r->hi = r->lo;
+	r->step = 1;
+	r->width = (lolen > 1 && *lo_at == '0') ? (int)lolen : 0;
+	if (p < end && *p == '-') {
+		p++;
+		hi_at = p;
+		if (p == end)
+			return hs_error(err, spec, p, "missing end of range");
+		if (!isdigit((unsigned char)*p))
+			return hs_error(err, spec, p, "non-digit in range");
+		if (hs_number(spec, &p, end, &r->hi, &hilen, err) == -1)
+			return -1;
+		if (hilen > 1 && *hi_at == '0' && hilen != lolen) {
+			snprintf(what, sizeof(what),
+			    "zero padding of '%.*s' and '%.*s' differs",
+			    (int)lolen, lo_at, (int)hilen, hi_at);
+			return hs_error(err, spec, lo_at, what);
+		}
+		if (r->hi < r->lo) {
+			snprintf(what, sizeof(what), "reversed range '%.*s-%.*s'",
+			    (int)lolen, lo_at, (int)hilen, hi_at);
+			return hs_error(err, spec, lo_at, what);
+		}
+		if (p < end && *p == '/') {
+			p++;
+			if (p == end)
+				return hs_error(err, spec, p, "missing step");
+			if (!isdigit((unsigned char)*p))
+				return hs_error(err, spec, p, "non-digit in range");
+			hi_at = p;
+			if (hs_number(spec, &p, end, &r->step, &hilen, err) == -1)
+				return -1;
+			if (r->step == 0)
+				return hs_error(err, spec, hi_at, "zero step");
+		}
+	}
+	if (p < end)
+		return hs_error(err, spec, p, "non-digit in range");
+	r->maxdigits = hs_digits(r->hi);
+	if ((size_t)r->width > r->maxdigits)
+		r->maxdigits = (size_t)r->width;
+	return 0;
+}
+
+/* The end of the item starting at p inside a bracket closed by close. */
+static const char *
+hs_item_end(const char *p, const char *close)
+{
+	while (p < close && *p != ',')
+		p++;
+	return p;
+}
+
+/* Trims blanks from both ends of [*s, *e). */
+static void
+hs_trim(const char **s, const char **e)
+{
+	while (*s < *e && hs_blank(**s))
+		(*s)++;
+	while (*e > *s && hs_blank((*e)[-1]))
+		(*e)--;
+}
+
+
+/* Checks every item of g and sums their sizes into g->count. */
+static int
+hs_group_check(const char *spec, struct hs_group *g, struct dx_err *err)
+{
+	const char *p = g->open + 1, *s, *e;
+	struct hs_range r;
+	uint64_t n;
+
+	g->count = 0;
+	g->maxdigits = 0;
+	for (;;) {
+		e = hs_item_end(p, g->close);
+		s = p;
+		hs_trim(&s, &e);
+		if (hs_item(spec, s, e, &r, err) == -1)
+			return -1;
+		n = (r.hi - r.lo) / r.step + 1;
+		if (n > DX_HOSTSET_MAX - g->count)
+			return dx_err_set(err, DX_USAGE,
+			    "column %d: range expands to more than %d names",
+			    hs_col(spec, s), DX_HOSTSET_MAX);
+		g->count += (size_t)n;
+		if (r.maxdigits > g->maxdigits)
+			g->maxdigits = r.maxdigits;
+		p = hs_item_end(p, g->close);
+		if (p == g->close)
+			return 0;
+		p++;
+	}
+}
+
+/*
+ * Checks the element [s, e) of spec and fills el with its brackets, the
+ * number of names it expands to and the longest of them.
+ */
+static int
+hs_elem_check(const char *spec, const char *s, const char *e,
+    struct hs_elem *el, struct dx_err *err)
+{
+	const char *p, *q;
+	struct hs_group *g;
+	size_t cap = 0, count = 1, len = 0;
+	void *ng;
+
+	memset(el, 0, sizeof(*el));
+	el->s = s;
+	el->end = e;
+	for (p = s; p < e; p++) {
+		if (*p == ']')
+			return hs_error(err, spec, p, "unexpected ']'");
+		if (hs_blank(*p))
+			return hs_error(err, spec, p, "whitespace in name");
+		if (*p != '[') {
+			len++;
+			continue;
+		}
+		for (q = p + 1; q < e && *q != ']'; q++)
+			if (*q == '[')
+				return hs_error(err, spec, q, "nested '['");
+		if (q == e)
+			return hs_error(err, spec, p, "unclosed '['");
+		if (el->ngroups == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((ng = reallocarray(el->groups, cap,
+			    sizeof(*el->groups))) == NULL)
+				return dx_err_set(err, DX_INTERNAL,
+				    "out of memory");
+			el->groups = ng;
+		}
+		g = &el->groups[el->ngroups++];
+		memset(g, 0, sizeof(*g));
+		g->open = p;
+		g->close = q;
+		if (hs_group_check(spec, g, err) == -1)
+			return -1;
+		/* Both factors are at most DX_HOSTSET_MAX: no overflow. */
+		if (g->count > DX_HOSTSET_MAX / count)
+			return dx_err_set(err, DX_USAGE,
+			    "column %d: element expands to more than %d names",
+			    hs_col(spec, s), DX_HOSTSET_MAX);
+		count *= g->count;
+		len += g->maxdigits;
+		p = q;
+	}
+	el->count = count;
+	el->maxlen = len;
+	return 0;
+}
+
+/* Loads the item of g that starts at item into g's cursor. */
+static void
+hs_group_load(struct hs_group *g, const char *item)
+{
+	const char *s = item, *e = hs_item_end(item, g->close);
+
+	hs_trim(&s, &e);
+	g->item = item;
+	/* Checked in the first pass: this cannot fail. */
+	(void)hs_item(g->open, s, e, &g->r, NULL);
+	g->v = g->r.lo;
+}
+
+/* Moves g's cursor on; false when it wrapped around to its first name. */
+static bool
+hs_group_advance(struct hs_group *g)
+{
+	const char *p;
+
+	if (g->r.hi - g->v >= g->r.step) {
+		g->v += g->r.step;
+		return true;
+	}
+	p = hs_item_end(g->item, g->close);
+	if (p < g->close) {
+		hs_group_load(g, p + 1);
+		return true;
+	}
+	hs_group_load(g, g->open + 1);
+	return false;
+}
+
+/* Writes el's names to names[], using buf (el->maxlen + 1 bytes). */
+static int
+hs_elem_expand(struct hs_elem *el, char **names, char *buf, struct dx_err *err)
+{
+	const char *p;
+	char *q;
+	size_t i, k, gi;
+	int w;
+
+	for (k = 0; k < el->ngroups; k++)
+		hs_group_load(&el->groups[k], el->groups[k].open + 1);
+	for (i = 0; i < el->count; i++) {
+		q = buf;
+		gi = 0;
+		for (p = el->s; p < el->end; ) {
+			if (*p != '[') {
+				*q++ = *p++;
+				continue;
+			}
+			w = snprintf(q, el->maxlen + 1 - (size_t)(q - buf),
+			    "%0*" PRIu64, el->groups[gi].r.width,
+			    el->groups[gi].v);
+			q += w;
+			p = el->groups[gi].close + 1;
+			gi++;
+		}
+		*q = '\0';
+		if ((names[i] = strdup(buf)) == NULL)
+			return dx_err_set(err, DX_INTERNAL, "out of memory");
+		for (k = el->ngroups; k > 0; k--)
+			if (hs_group_advance(&el->groups[k - 1]))
+				break;
+	}
+	return 0;
+}
+
+/* The end of the element starting at p: the next comma outside brackets. */
+static const char *
+hs_elem_end(const char *p)
+{
+	bool in = false;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '[')
+			in = true;
+		else if (*p == ']')
+			in = false;
+		else if (*p == ',' && !in)
+			break;
+	}
+	return p;
+}
+
+int
+dx_hostset_parse(struct dx_hostset *set, const char *spec, struct dx_err *err)
+{
+	struct hs_elem *els = NULL;
+	char **names = NULL, *buf = NULL;
+	const char *p, *s, *e;
+	size_t nels = 0, cap = 0, total = 0, bytes = 0, maxlen = 0, i, k;
+	void *ng;
+	int rc = -1;
+
+	set->names = NULL;
+	set->n = 0;
+	s = spec;
+	e = spec + strlen(spec);
+	hs_trim(&s, &e);
+	if (s == e)
+		return dx_err_set(err, DX_USAGE, "column 1: empty drone set");
+
+	for (p = spec; ; p++) {
+		s = p;
+		e = p = hs_elem_end(p);
+		hs_trim(&s, &e);
+		if (s == e) {
+			hs_error(err, spec, s, "empty element");
+			goto out;
+		}
+		if (nels == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((ng = reallocarray(els, cap, sizeof(*els))) == NULL) {
+				dx_err_set(err, DX_INTERNAL, "out of memory");
+				goto out;
+			}
+			els = ng;
+		}
+		if (hs_elem_check(spec, s, e, &els[nels++], err) == -1)
+			goto out;
+		if (els[nels - 1].count > DX_HOSTSET_MAX - total) {
+			dx_err_set(err, DX_USAGE,
+			    "column %d: set expands to more than %d names",
+			    hs_col(spec, s), DX_HOSTSET_MAX);
+			goto out;
+		}
+		total += els[nels - 1].count;
+		k = els[nels - 1].maxlen + 1;
+		if (els[nels - 1].count > (HS_MAX_BYTES - bytes) / k) {
+			dx_err_set(err, DX_USAGE,
+			    "column %d: set expands to more than %zu MiB of names",
+			    hs_col(spec, s), HS_MAX_BYTES >> 20);
+			goto out;
+		}
+		bytes += els[nels - 1].count * k;
+		if (k > maxlen)
+			maxlen = k;
+		if (*p == '\0')
+			break;
+	}
+
+	if ((names = calloc(total, sizeof(*names))) == NULL ||
+	    (buf = malloc(maxlen)) == NULL) {
+		dx_err_set(err, DX_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0, k = 0; i < nels; k += els[i].count, i++)
+		if (hs_elem_expand(&els[i], names + k, buf, err) == -1)
+			goto out;
+	set->names = names;
+	set->n = total;
+	names = NULL;
+	rc = 0;
+out:
+	if (names != NULL) {
+		for (i = 0; i < total; i++)
+			free(names[i]);
+		free(names);
+	}
+	for (i = 0; i < nels; i++)
+		free(els[i].groups);
+	free(els);
+	free(buf);
+	return rc;
+}
+
+bool
+dx_hostset_is_glob(const char *element)
+{
+	return strpbrk(element, "*?") != NULL;
+}
+
+bool
+dx_hostset_match(const struct dx_hostset *set, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (dx_hostset_is_glob(set->names[i])) {
+			/* A backslash is part of a name, never an escape. */
+			if (fnmatch(set->names[i], name, FNM_NOESCAPE) == 0)
+				return true;
+		} else if (strcmp(set->names[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+void
+dx_hostset_release(struct dx_hostset *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->n; i++)
+		free(set->names[i]);
+	free(set->names);
+	set->names = NULL;
+	set->n = 0;
+}
