@@ -1,0 +1,183 @@
+/*
+ * result.c - encoding drone results as JSON.
+ *
+ * The encoder copies what it needs out of a struct dx_result, so the queue
+ * may release the result right after the done callback: with --format jsonl
+ * only the drones in flight hold output in memory.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "result.h"
+
+bool
+dx_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+char *
+dx_base64_encode(const void *data, size_t len)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	char *out, *o;
+	size_t i;
+
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
+		return NULL;
+	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = tab[p[i] >> 2];
+		*o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*o++ = tab[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*o++ = tab[p[i + 2] & 63];
+	}
+	if (i < len) {
+		*o++ = tab[p[i] >> 2];
+		if (i + 1 < len) {
+			*o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			*o++ = tab[(p[i + 1] & 15) << 2];
+		} else {
+			*o++ = tab[(p[i] & 3) << 4];
+			*o++ = '=';
+		}
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+int
+dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len)
+{
+	char k[64];
+	char *b64;
+	json_t *v;
+
+	if (data == NULL)
+		data = "", len = 0;
+	if (dx_utf8_valid(data, len))
+		return json_object_set_new(obj, key, json_stringn(data, len));
+	if ((b64 = dx_base64_encode(data, len)) == NULL)
+		return -1;
+	snprintf(k, sizeof(k), "%s_base64", key);
+	v = json_string(b64);
+	free(b64);
+	return json_object_set_new(obj, k, v);
+}
+
+json_t *
+dx_err_json(const struct dx_err *err)
+{
+	if (err->kind == DX_OK)
+		return json_null();
+	return json_pack("{s:s, s:s}", "kind", dx_kind_name(err->kind),
+	    "message", err->msg);
+}
+
+static json_t *
+result_call_json(const struct dx_call_result *c)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:o, s:o}",
+	    "command", c->command ? c->command : "",
+	    "exit_status", c->exit_status >= 0 ? json_integer(c->exit_status) : json_null(),
+	    "signal", c->signal ? json_string(c->signal) : json_null());
+	if (o == NULL)
+		return NULL;
+	if (dx_json_set_bytes(o, "stdout", c->out.data, c->out.len) == -1 ||
+	    dx_json_set_bytes(o, "stderr", c->err.data, c->err.len) == -1 ||
+	    json_object_set_new(o, "elapsed_ms", json_integer(c->elapsed_ms)) == -1 ||
+	    json_object_set_new(o, "truncated",
+	    json_boolean(c->out.truncated || c->err.truncated)) == -1 ||
+	    json_object_set_new(o, "error", dx_err_json(&c->error)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+dx_result_json(const char *host, int port, const struct dx_result *res)
+{
+	json_t *o, *calls, *c;
+
+	o = json_pack("{s:s, s:i, s:s, s:i, s:I, s:o, s:o, s:o}",
+	    "host", host, "port", port,
+	    "status", dx_status_name(res->status),
+	    "attempts", res->attempts,
+	    "elapsed_ms", (json_int_t)res->elapsed_ms,
+	    "error", dx_err_json(&res->error),
+	    "kex", res->kex ? json_string(res->kex) : json_null(),
+	    "hostkey_type", res->hostkey_type ? json_string(res->hostkey_type) : json_null());
+	if (o == NULL)
+		return NULL;
+	if ((calls = json_array()) == NULL ||
+	    json_object_set_new(o, "calls", calls) == -1)
+		goto fail;
+	for (size_t i = 0; i < res->ncalls; i++)
+		if ((c = result_call_json(&res->calls[i])) == NULL ||
+		    json_array_append_new(calls, c) == -1)
+			goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+void
+dx_iso8601_ms(int64_t ms, char buf[80])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, 80, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}

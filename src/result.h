@@ -1,0 +1,30 @@
+/*
+ * result.h - drone results as JSON (SPEC section 4).
+ *
+ * Every json_t returned is a new reference the caller owns (json_decref);
+ * NULL means out of memory.  Output bytes that are valid UTF-8 become a
+ * JSON string under KEY; anything else becomes base64 under KEY_base64, so
+ * nothing is dropped and nothing is mangled.
+ */
+#ifndef DX_RESULT_H
+#define DX_RESULT_H
+
+#include <jansson.h>
+
+#include "dronex.h"
+
+/* True if the len bytes at s are well-formed UTF-8 (RFC 3629). */
+bool	 dx_utf8_valid(const char *s, size_t len);
+/* Standard base64 with padding; the caller frees.  NULL if out of memory. */
+char	*dx_base64_encode(const void *data, size_t len);
+/* Sets obj[key] (UTF-8) or obj[key + "_base64"]; 0 or -1 (out of memory). */
+int	 dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len);
+/* null for DX_OK, else {"kind", "message"}. */
+json_t	*dx_err_json(const struct dx_err *);
+/* One drone's object: host, port, status, attempts, elapsed_ms, error, kex,
+ * hostkey_type, calls. */
+json_t	*dx_result_json(const char *host, int port, const struct dx_result *);
+/* "2026-11-23T10:00:00.123Z" for a CLOCK_REALTIME time in ms. */
+void	 dx_iso8601_ms(int64_t ms, char buf[80]);
+
+#endif

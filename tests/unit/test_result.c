@@ -1,0 +1,164 @@
+/*
+ * test_result.c - bounded buffers and the JSON encoding of results.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "dronex.h"
+#include "result.h"
+
+struct utf8_case {
+	const char	*bytes;
+	size_t		 len;
+	bool		 valid;
+};
+
+Test(result, utf8_validation_table)
+{
+	static const struct utf8_case cases[] = {
+		{ "", 0, true },
+		{ "plain ascii\n", 12, true },
+		{ "h\xc3\xa9llo \xe2\x9c\x93", 11, true },	/* héllo ✓ */
+		{ "\xf0\x9f\x9a\x80", 4, true },		/* U+1F680 */
+		{ "a\0b", 3, true },				/* NUL is UTF-8 */
+		{ "\xff", 1, false },
+		{ "\xc3", 1, false },				/* cut short */
+		{ "\xc0\xaf", 2, false },			/* overlong '/' */
+		{ "\xe0\x80\xaf", 3, false },			/* overlong */
+		{ "\xed\xa0\x80", 3, false },			/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, false },		/* > U+10FFFF */
+		{ "ok\xe2\x9c", 5, false },			/* cut at end */
+		{ "\x80", 1, false },				/* lone continuation */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(dx_utf8_valid(cases[i].bytes, cases[i].len),
+		    cases[i].valid, "case %zu", i);
+}
+
+Test(result, base64_matches_rfc4648_vectors)
+{
+	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
+	    "Zm9vYmE=", "Zm9vYmFy" };
+
+	for (size_t i = 0; i < 7; i++) {
+		char *s = dx_base64_encode(in[i], strlen(in[i]));
+
+		cr_assert_not_null(s);
+		cr_expect_str_eq(s, want[i]);
+		free(s);
+	}
+}
+
+Test(result, buffer_caps_output_and_marks_truncation)
+{
+	struct dx_buf b;
+	char chunk[1000];
+
+	memset(chunk, 'a', sizeof(chunk));
+	dx_buf_init(&b, 2500);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(dx_buf_append(&b, chunk, sizeof(chunk)), 0);
+	cr_expect_eq(b.len, 2500);
+	cr_expect(b.truncated);
+	cr_expect_leq(b.cap, 2501, "memory must stay bounded by the cap");
+	cr_expect_eq(b.data[2500], '\0');
+	dx_buf_release(&b);
+
+	dx_buf_init(&b, 10);
+	cr_assert_eq(dx_buf_append(&b, "0123456789", 10), 0);
+	cr_expect_not(b.truncated, "exactly the cap is not truncation");
+	dx_buf_release(&b);
+}
+
+Test(result, utf8_output_is_a_string_binary_is_base64)
+{
+	json_t *o = json_object();
+
+	cr_assert_eq(dx_json_set_bytes(o, "stdout", "h\xc3\xa9", 3), 0);
+	cr_assert_eq(dx_json_set_bytes(o, "stderr", "\xff\xfe\x00" "abc", 6), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "stdout")), "h\xc3\xa9");
+	cr_expect_null(json_object_get(o, "stderr"));
+	cr_expect_str_eq(json_string_value(json_object_get(o, "stderr_base64")),
+	    "//4AYWJj");
+	json_decref(o);
+}
+
+Test(result, drone_json_carries_calls_errors_and_truncation)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	json_t *o, *call;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_FAILED;
+	res.attempts = 1;
+	c = dx_result_add_call(&res, "echo hi", 4, &err);
+	cr_assert_not_null(c);
+	c->exit_status = 0;
+	dx_buf_append(&c->out, "hi\nthere", 8);
+	c = dx_result_add_call(&res, "false", 4, &err);
+	cr_assert_not_null(c);
+	c->exit_status = 1;
+	dx_err_set(&c->error, DX_NONZERO_EXIT, "call 2 'false' exited with status 1");
+	res.error = c->error;
+
+	o = dx_result_json("10.0.0.1", 2222, &res);
+	cr_assert_not_null(o);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "status")), "failed");
+	cr_expect_eq(json_integer_value(json_object_get(o, "port")), 2222);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(o, "error"),
+	    "kind")), "nonzero_exit");
+	cr_expect(json_is_null(json_object_get(o, "kex")));
+	cr_assert_eq(json_array_size(json_object_get(o, "calls")), 2);
+	call = json_array_get(json_object_get(o, "calls"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(call, "stdout")), "hi\nt");
+	cr_expect(json_is_true(json_object_get(call, "truncated")));
+	cr_expect(json_is_null(json_object_get(call, "error")));
+	cr_expect(json_is_null(json_object_get(call, "signal")));
+	call = json_array_get(json_object_get(o, "calls"), 1);
+	cr_expect_eq(json_integer_value(json_object_get(call, "exit_status")), 1);
+	cr_expect(json_is_false(json_object_get(call, "truncated")));
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, missing_exit_status_is_null)
+{
+	struct dx_result res;
+	struct dx_err err;
+	json_t *o;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_FAILED;
+	cr_assert_not_null(dx_result_add_call(&res, "sleep 60", 100, &err));
+	o = dx_result_json("h", 22, &res);
+	cr_expect(json_is_null(json_object_get(json_array_get(json_object_get(o, "calls"),
+	    0), "exit_status")));
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, iso8601_timestamps_have_milliseconds)
+{
+	char buf[80];
+
+	dx_iso8601_ms(1795428000123LL, buf);
+	cr_expect_str_eq(buf, "2026-11-23T10:00:00.123Z");
+}
+
+Test(result, kind_names_round_trip)
+{
+	enum dx_kind k;
+
+	for (int i = 0; i < DX_KIND_COUNT; i++) {
+		cr_assert_eq(dx_kind_parse(dx_kind_name((enum dx_kind)i), &k), 0);
+		cr_expect_eq((int)k, i);
+	}
+	cr_expect_str_eq(dx_kind_name(DX_HOSTKEY_MISMATCH), "hostkey_mismatch");
+	cr_expect_eq(dx_kind_parse("nope", &k), -1);
+}
