@@ -1,0 +1,655 @@
+/*
+ * knownhosts.c - OpenSSH known_hosts files, parsed by dronex itself.
+ *
+ * Theory of operation: a file is read once into a flat array of entries,
+ * one per usable line, each keeping its 1-based line number, its host
+ * patterns (or the salt and hash of a hashed name), its key type and the
+ * decoded key blob.  A line that cannot be used (too few fields, an unknown
+ * marker, bad base64, a blob whose inner type disagrees with the type
+ * field) is skipped and counted; it never hides the lines after it, which
+ * is where libssh2's own reader goes wrong.  "@cert-authority" lines are
+ * dropped quietly: libssh2 1.10 has no host certificates, so they can never
+ * vouch for a key.
+ *
+ * A lookup builds the name OpenSSH would look up ("host" on port 22,
+ * "[host]:port" otherwise, lower-cased) once, then walks the entries:
+ * a key listed under "@revoked" for the host wins over everything, then an
+ * exact blob match, then any other key for the host (a mismatch).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "knownhosts.h"
+
+#define KH_SHA1_LEN	20
+#define KH_NAME_MAX	1100	/* NI_MAXHOST plus "[]:65535" */
+
+struct kh_entry {
+	size_t		 line;		/* 1-based line in the file */
+	bool		 revoked;	/* listed under @revoked */
+	bool		 hashed;	/* |1|salt|hash instead of patterns */
+	unsigned char	 salt[KH_SHA1_LEN];
+	unsigned char	 hash[KH_SHA1_LEN];
+	char		*patterns;	/* comma list, lower-cased; NULL if hashed */
+	char		*type;		/* "ssh-ed25519", ... */
+	unsigned char	*blob;		/* SSH wire-format public key */
+	size_t		 bloblen;
+	char		*mem;		/* one allocation behind the pointers */
+};
+
+struct dx_known_hosts {
+	char		*name;		/* path or test name, for messages */
+	struct kh_entry	*v;
+	size_t		 n, cap;
+	size_t		 nlines;	/* lines seen, so appends know theirs */
+	size_t		 skipped;	/* malformed lines */
+};
+
+static const signed char kh_b64val[256] = {
+#define X64 -1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1
+	X64, X64,
+	-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,62,-1,-1,-1,63,
+	52,53,54,55,56,57,58,59,60,61,-1,-1,-1,-1,-1,-1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,10,11,12,13,14,
+	15,16,17,18,19,20,21,22,23,24,25,-1,-1,-1,-1,-1,
+	-1,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,
+	41,42,43,44,45,46,47,48,49,50,51,-1,-1,-1,-1,-1,
+	X64, X64, X64, X64, X64, X64, X64, X64
+#undef X64
+};
+
+/*
+ * Strict base64 (padding required to a multiple of 4 characters) of len
+ * characters at s into out, which has room for len / 4 * 3 bytes.
+ * Returns the decoded length or -1.
+ */
+static long
+kh_b64_decode(const char *s, size_t len, unsigned char *out)
+{
+	size_t i, o = 0, pad = 0;
+	int v[4];
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		for (int k = 0; k < 4; k++) {
+			unsigned char ch = (unsigned char)s[i + k];
+
+			if (ch == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			if (pad > 0 || (v[k] = kh_b64val[ch]) < 0)
+				return -1;
+		}
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
+	}
+	return (long)o;
+}
+
+static char *
+kh_b64_encode(const unsigned char *p, size_t len)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out, *o;
+	size_t i;
+
+	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = tab[p[i] >> 2];
+		*o++ = tab[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		*o++ = tab[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		*o++ = tab[p[i + 2] & 63];
+	}
+	if (i < len) {
+		*o++ = tab[p[i] >> 2];
+		if (i + 1 < len) {
+			*o++ = tab[(p[i] & 3) << 4 | p[i + 1] >> 4];
+			*o++ = tab[(p[i + 1] & 15) << 2];
+		} else {
+			*o++ = tab[(p[i] & 3) << 4];
+			*o++ = '=';
+		}
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The type name inside a wire-format key blob must equal type. */
+static bool
+kh_blob_has_type(const unsigned char *blob, size_t len, const char *type)
+{
+	size_t tlen = strlen(type);
+	uint32_t n;
+
+	if (len < 4)
+		return false;
+	n = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+	    (uint32_t)blob[2] << 8 | blob[3];
+	return n == tlen && n <= len - 4 && memcmp(blob + 4, type, tlen) == 0;
+}
+
+/* Case-insensitive glob with '*' and '?' (the pattern is lower-case). */
+static bool
+kh_glob(const char *pat, size_t plen, const char *s)
+{
+	size_t p = 0, star = (size_t)-1;
+	const char *mark = NULL;
+
+	while (*s != '\0') {
+		if (p < plen && (pat[p] == '?' ||
+		    pat[p] == tolower((unsigned char)*s))) {
+			p++;
+			s++;
+		} else if (p < plen && pat[p] == '*') {
+			star = ++p;
+			mark = s;
+		} else if (star != (size_t)-1) {
+			p = star;
+			s = ++mark;
+		} else
+			return false;
+	}
+	while (p < plen && pat[p] == '*')
+		p++;
+	return p == plen;
+}
+
+/*
+ * OpenSSH's rule for a pattern list: a matching negated pattern rules the
+ * line out whatever else matches; otherwise any matching pattern is enough.
+ */
+static bool
+kh_patterns_match(const char *list, const char *name)
+{
+	bool pos = false;
+	const char *p = list, *e;
+
+	while (*p != '\0') {
+		bool neg = false;
+		size_t len;
+
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		if (*p == '!') {
+			neg = true;
+			p++;
+		}
+		len = (size_t)(e - p);
+		if (len > 0 && kh_glob(p, len, name)) {
+			if (neg)
+				return false;
+			pos = true;
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
+	return pos;
+}
+
+static bool
+kh_entry_matches(const struct kh_entry *e, const char *name)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!e->hashed)
+		return kh_patterns_match(e->patterns, name);
+	if (HMAC(EVP_sha1(), e->salt, KH_SHA1_LEN, (const unsigned char *)name,
+	    strlen(name), md, &mdlen) == NULL || mdlen != KH_SHA1_LEN)
+		return false;
+	return memcmp(md, e->hash, KH_SHA1_LEN) == 0;
+}
+
+/* "host" on port 22 (or 0), "[host]:port" otherwise, lower-cased. */
+static void
+kh_lookup_name(char *buf, size_t size, const char *host, int port)
+{
+	if (port == 22 || port <= 0)
+		snprintf(buf, size, "%s", host);
+	else
+		snprintf(buf, size, "[%s]:%d", host, port);
+	for (char *p = buf; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+static int
+kh_push(struct dx_known_hosts *kh, struct kh_entry *e)
+{
+	if (kh->n == kh->cap) {
+		size_t cap = kh->cap ? kh->cap * 2 : 16;
+		struct kh_entry *v;
+
+		if ((v = realloc(kh->v, cap * sizeof(*v))) == NULL)
+			return -1;
+		kh->v = v;
+		kh->cap = cap;
+	}
+	kh->v[kh->n++] = *e;
+	return 0;
+}
+
+/* Splits off the next blank-separated field of [*p, end). */
+static bool
+kh_field(const char **p, const char *end, const char **f, size_t *flen)
+{
+	const char *s = *p;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == end)
+		return false;
+	*f = s;
+	while (s < end && *s != ' ' && *s != '\t')
+		s++;
+	*flen = (size_t)(s - *f);
+	*p = s;
+	return true;
+}
+
+/* Decodes "|1|salt|hash" into e; false if it is not well-formed. */
+static bool
+kh_parse_hashed(const char *f, size_t len, struct kh_entry *e)
+{
+	unsigned char tmp[64];
+	const char *sep;
+	size_t slen;
+	long n;
+
+	f += 3;
+	len -= 3;
+	if ((sep = memchr(f, '|', len)) == NULL)
+		return false;
+	slen = (size_t)(sep - f);
+	if (slen > 40 || len - slen - 1 > 40)
+		return false;
+	if ((n = kh_b64_decode(f, slen, tmp)) != KH_SHA1_LEN)
+		return false;
+	memcpy(e->salt, tmp, KH_SHA1_LEN);
+	if ((n = kh_b64_decode(sep + 1, len - slen - 1, tmp)) != KH_SHA1_LEN)
+		return false;
+	memcpy(e->hash, tmp, KH_SHA1_LEN);
+	e->hashed = true;
+	return true;
+}
+
+/*
+ * Parses one line (without its newline).  Returns 1 and fills e for a
+ * usable entry, 0 for a line to ignore (blank, comment, @cert-authority),
+ * -1 for a malformed line, -2 when out of memory.
+ */
+static int
+kh_parse_line(const char *s, const char *end, struct kh_entry *e)
+{
+	const char *f, *hosts, *type, *key;
+	size_t flen, hlen, tlen, klen;
+	char *mem;
+	long n;
+
+	memset(e, 0, sizeof(*e));
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == end || *s == '#')
+		return 0;
+	if (!kh_field(&s, end, &f, &flen))
+		return 0;
+	if (*f == '@') {
+		if (flen == 8 && memcmp(f, "@revoked", 8) == 0)
+			e->revoked = true;
+		else if (flen == 15 && memcmp(f, "@cert-authority", 15) == 0)
+			return 0;
+		else
+			return -1;
+		if (!kh_field(&s, end, &f, &flen))
+			return -1;
+	}
+	hosts = f;
+	hlen = flen;
+	if (!kh_field(&s, end, &type, &tlen) || !kh_field(&s, end, &key, &klen))
+		return -1;
+	/* Old RSA1 lines ("bits e n") have a number where the type goes. */
+	if (isdigit((unsigned char)type[0]))
+		return -1;
+	if (hlen >= 3 && memcmp(hosts, "|1|", 3) == 0) {
+		if (!kh_parse_hashed(hosts, hlen, e))
+			return -1;
+	} else if (hosts[0] == '|')
+		return -1;
+	/* One block: patterns, type, blob; freed through e->mem. */
+	if ((mem = malloc(hlen + 1 + tlen + 1 + klen / 4 * 3 + 1)) == NULL)
+		return -2;
+	e->mem = mem;
+	if (!e->hashed) {
+		e->patterns = mem;
+		for (size_t i = 0; i < hlen; i++)
+			mem[i] = (char)tolower((unsigned char)hosts[i]);
+		mem[hlen] = '\0';
+	}
+	e->type = mem + hlen + 1;
+	memcpy(e->type, type, tlen);
+	e->type[tlen] = '\0';
+	e->blob = (unsigned char *)e->type + tlen + 1;
+	if ((n = kh_b64_decode(key, klen, e->blob)) < 0 ||
+	    !kh_blob_has_type(e->blob, (size_t)n, e->type)) {
+		free(mem);
+		e->mem = NULL;
+		return -1;
+	}
+	e->bloblen = (size_t)n;
+	return 1;
+}
+
+static struct dx_known_hosts *
+kh_new(const char *name, struct dx_err *err)
+{
+	struct dx_known_hosts *kh;
+
+	if ((kh = calloc(1, sizeof(*kh))) == NULL ||
+	    (kh->name = strdup(name)) == NULL) {
+		free(kh);
+		dx_err_set(err, DX_INTERNAL, "out of memory reading known_hosts '%s'",
+		    name);
+		return NULL;
+	}
+	return kh;
+}
+
+struct dx_known_hosts *
+dx_known_hosts_parse(const char *text, size_t len, const char *name,
+    struct dx_err *err)
+{
+	struct dx_known_hosts *kh;
+	const char *p = text, *end = text + len, *eol, *le;
+	struct kh_entry e;
+
+	if ((kh = kh_new(name, err)) == NULL)
+		return NULL;
+	while (p < end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		le = eol;
+		if (le > p && le[-1] == '\r')
+			le--;
+		kh->nlines++;
+		switch (kh_parse_line(p, le, &e)) {
+		case 1:
+			e.line = kh->nlines;
+			if (kh_push(kh, &e) == 0)
+				break;
+			free(e.mem);
+			/* FALLTHROUGH */
+		case -2:
+			dx_known_hosts_free(kh);
+			dx_err_set(err, DX_INTERNAL,
+			    "out of memory reading known_hosts '%s'", name);
+			return NULL;
+		case -1:
+			kh->skipped++;
+			break;
+		default:
+			break;
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+	return kh;
+}
+
+struct dx_known_hosts *
+dx_known_hosts_load(const char *path, struct dx_err *err)
+{
+	struct dx_known_hosts *kh = NULL;
+	char *text = NULL, *nt;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return kh_new(path, err);
+		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot read known_hosts '%s': %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			if ((nt = realloc(text, cap)) == NULL) {
+				dx_err_set(err, DX_INTERNAL,
+				    "out of memory reading known_hosts '%s'", path);
+				goto out;
+			}
+			text = nt;
+		}
+		if ((n = read(fd, text + len, cap - len)) == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			dx_err_set(err, DX_HOSTKEY_UNKNOWN,
+			    "cannot read known_hosts '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	kh = dx_known_hosts_parse(text, len, path, err);
+out:
+	close(fd);
+	free(text);
+	return kh;
+}
+
+void
+dx_known_hosts_free(struct dx_known_hosts *kh)
+{
+	if (kh == NULL)
+		return;
+	for (size_t i = 0; i < kh->n; i++)
+		free(kh->v[i].mem);
+	free(kh->v);
+	free(kh->name);
+	free(kh);
+}
+
+size_t
+dx_known_hosts_skipped(const struct dx_known_hosts *kh)
+{
+	return kh->skipped;
+}
+
+enum dx_hk_verdict
+dx_known_hosts_check(const struct dx_known_hosts *kh, const char *host,
+    int port, const unsigned char *blob, size_t len, size_t *line)
+{
+	char name[KH_NAME_MAX];
+	size_t match = 0, other = 0, same_type = 0;
+	const char *btype = NULL;
+	size_t btlen = 0;
+
+	*line = 0;
+	kh_lookup_name(name, sizeof(name), host, port);
+	/* The presented key's own type, to report the line it replaced. */
+	if (len >= 4) {
+		btlen = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+		    (size_t)blob[2] << 8 | blob[3];
+		if (btlen <= len - 4)
+			btype = (const char *)blob + 4;
+	}
+	for (size_t i = 0; i < kh->n; i++) {
+		const struct kh_entry *e = &kh->v[i];
+		bool same = e->bloblen == len && memcmp(e->blob, blob, len) == 0;
+
+		/* Cheap test first: most lines are for other hosts' keys. */
+		if (e->revoked && !same)
+			continue;
+		if (!kh_entry_matches(e, name))
+			continue;
+		if (e->revoked) {
+			*line = e->line;
+			return DX_HK_REVOKED;
+		}
+		if (same) {
+			if (match == 0)
+				match = e->line;
+			continue;
+		}
+		if (other == 0)
+			other = e->line;
+		if (same_type == 0 && btype != NULL &&
+		    strlen(e->type) == btlen && memcmp(e->type, btype, btlen) == 0)
+			same_type = e->line;
+	}
+	if (match != 0) {
+		*line = match;
+		return DX_HK_MATCH;
+	}
+	if (other != 0) {
+		*line = same_type != 0 ? same_type : other;
+		return DX_HK_MISMATCH;
+	}
+	return DX_HK_UNKNOWN;
+}
+
+size_t
+dx_known_hosts_types(const struct dx_known_hosts *kh, const char *host,
+    int port, const char **types, size_t max)
+{
+	char name[KH_NAME_MAX];
+	size_t n = 0;
+
+	kh_lookup_name(name, sizeof(name), host, port);
+	for (size_t i = 0; i < kh->n && n < max; i++) {
+		const struct kh_entry *e = &kh->v[i];
+		bool seen = false;
+
+		if (e->revoked)
+			continue;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcmp(types[k], e->type) == 0;
+		if (!seen && kh_entry_matches(e, name))
+			types[n++] = e->type;
+	}
+	return n;
+}
+
+/* Makes the directories above path (mode 0700) that are missing. */
+static int
+kh_mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
+    const char *host, int port, const unsigned char *blob, size_t len,
+    struct dx_err *err)
+{
+	char name[KH_NAME_MAX], *b64 = NULL, *text = NULL, *mem = NULL;
+	struct kh_entry e;
+	struct stat st;
+	size_t tlen, n;
+	uint32_t bt;
+	int fd = -1, rc = -1, saved;
+	char last = '\n';
+
+	memset(&e, 0, sizeof(e));
+	if (len < 4 || (bt = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+	    (uint32_t)blob[2] << 8 | blob[3]) == 0 || bt > len - 4 || bt > 64)
+		return dx_err_set(err, DX_HOSTKEY_UNKNOWN,
+		    "cannot add a malformed host key to known_hosts '%s'", path);
+	tlen = bt;
+	kh_lookup_name(name, sizeof(name), host, port);
+	if ((b64 = kh_b64_encode(blob, len)) == NULL ||
+	    (mem = malloc(strlen(name) + 1 + tlen + 1 + len)) == NULL ||
+	    asprintf(&text, "\n%s %.*s %s\n", name, (int)tlen,
+	    (const char *)blob + 4, b64) == -1) {
+		text = NULL;
+		dx_err_set(err, DX_INTERNAL, "out of memory adding to known_hosts '%s'",
+		    path);
+		goto out;
+	}
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1 &&
+	    errno == ENOENT && kh_mkdirs(path) == 0)
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	/* Never glue the new line onto an unterminated last line. */
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	n = strlen(text) - (last == '\n');
+	if (write(fd, text + (last == '\n'), n) != (ssize_t)n) {
+		saved = errno;
+		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts '%s': %s",
+		    path, saved ? strerror(saved) : "short write");
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	/* The set learns the key too, so the next drone finds it. */
+	e.line = ++kh->nlines;
+	e.mem = mem;
+	e.patterns = mem;
+	strcpy(e.patterns, name);
+	e.type = mem + strlen(name) + 1;
+	memcpy(e.type, blob + 4, tlen);
+	e.type[tlen] = '\0';
+	e.blob = (unsigned char *)e.type + tlen + 1;
+	memcpy(e.blob, blob, len);
+	e.bloblen = len;
+	if (kh_push(kh, &e) == -1) {
+		dx_err_set(err, DX_INTERNAL, "out of memory adding to known_hosts '%s'",
+		    path);
+		goto out;
+	}
+	mem = NULL;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(mem);
+	free(text);
+	free(b64);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/*
+ * test_knownhosts.c - known_hosts parsing and lookups, table-driven.
+ *
+ * Keys are real ed25519/ecdsa public keys; the hashed entry was made once
+ * with "ssh-keygen -H" for "[127.0.0.1]:2222" and K1.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "knownhosts.h"
+
+#define K1 "AAAAC3NzaC1lZDI1NTE5AAAAIL5GEd+K4rcJ0WG2BgmtUQqTL0QdRdw/KmkUAvs7ZDDo"
+#define K2 "AAAAC3NzaC1lZDI1NTE5AAAAIPufzKeKanY28jna2sdAnHAkwuY2gUg4M2joxOeHkX7d"
+#define K3 "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHVT6uvdElL2ryOuTSY" \
+	   "w22J055upNIHG0eDT4/JZWQdc0j+LMp1U3rjSGHnArNy9+s66k98pkTJIaXf9VtDtuXc="
+#define ED "ssh-ed25519 "
+#define EC "ecdsa-sha2-nistp256 "
+/* ssh-keygen -H of "[127.0.0.1]:2222 ssh-ed25519 K1". */
+#define HASHED "|1|an7ZsUXBCIQ15JqmrJibGhpvHuA=|ZHbFh/ne7t0aby6wYssJOvDWAjA= "
+
+/* Decodes base64 (test helper; input is known good). */
+static size_t
+b64(const char *s, unsigned char *out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		acc = acc << 6 | (unsigned)(strchr(tab, *s) - tab);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return n;
+}
+
+struct kh_case {
+	const char	*name;
+	const char	*text;
+	const char	*host;
+	int		 port;
+	const char	*key;		/* base64 blob presented */
+	enum dx_hk_verdict want;
+	size_t		 line;
+	size_t		 skipped;
+};
+
+static const struct kh_case kh_cases[] = {
+	{ "plain match", "web1 " ED K1 "\n", "web1", 22, K1, DX_HK_MATCH, 1, 0 },
+	{ "plain name is only for port 22", "web1 " ED K1 "\n", "web1", 2222, K1,
+	    DX_HK_UNKNOWN, 0, 0 },
+	{ "bracket form for another port", "[127.0.0.1]:2222 " ED K1 "\n",
+	    "127.0.0.1", 2222, K1, DX_HK_MATCH, 1, 0 },
+	{ "bracket form is not port 22", "[127.0.0.1]:2222 " ED K1 "\n",
+	    "127.0.0.1", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "comma list", "a,b,web1,c " ED K1 " comment words\n", "web1", 22, K1,
+	    DX_HK_MATCH, 1, 0 },
+	{ "hashed match", HASHED ED K1 "\n", "127.0.0.1", 2222, K1,
+	    DX_HK_MATCH, 1, 0 },
+	{ "hashed other key", HASHED ED K1 "\n", "127.0.0.1", 2222, K2,
+	    DX_HK_MISMATCH, 1, 0 },
+	{ "hashed other host", HASHED ED K1 "\n", "127.0.0.2", 2222, K1,
+	    DX_HK_UNKNOWN, 0, 0 },
+	{ "hashed with bad salt is malformed", "|1|an7Z|ZHbF " ED K1 "\n",
+	    "127.0.0.1", 2222, K1, DX_HK_UNKNOWN, 0, 1 },
+	{ "star wildcard", "*.example.net " ED K1 "\n", "web1.example.net", 22,
+	    K1, DX_HK_MATCH, 1, 0 },
+	{ "question wildcard", "web?.example.net " ED K1 "\n", "web7.example.net",
+	    22, K1, DX_HK_MATCH, 1, 0 },
+	{ "wildcard in bracket form", "[*.example.net]:2222 " ED K1 "\n",
+	    "db1.example.net", 2222, K1, DX_HK_MATCH, 1, 0 },
+	{ "wildcard must cover the whole name", "web?.example.net " ED K1 "\n",
+	    "web10.example.net", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "names are case-insensitive", "Web1.Example.NET " ED K1 "\n",
+	    "WEB1.example.net", 22, K1, DX_HK_MATCH, 1, 0 },
+	{ "negation excludes the line", "*.example.net,!db1.example.net " ED K1
+	    "\n", "db1.example.net", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "negation leaves others", "*.example.net,!db1.example.net " ED K1 "\n",
+	    "web1.example.net", 22, K1, DX_HK_MATCH, 1, 0 },
+	{ "negated name alone matches nothing", "!db1 " ED K1 "\n", "web1", 22,
+	    K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "malformed lines do not hide later ones",
+	    "garbage\n"
+	    "web1 " ED "!!!notbase64\n"
+	    "web1 " ED K3 "\n"			/* blob type is ecdsa */
+	    "web1 1024 35 12345\n"		/* RSA1 */
+	    "@bogus web1 " ED K1 "\n"
+	    "web1 " ED "\n"
+	    "web1 " ED K1 "\n", "web1", 22, K1, DX_HK_MATCH, 7, 6 },
+	{ "mismatch reports the line",
+	    "# comment\n\n   \nother " ED K1 "\nweb1 " ED K2 "\n", "web1", 22, K1,
+	    DX_HK_MISMATCH, 5, 0 },
+	{ "mismatch names the line of the same type",
+	    "web1 " EC K3 "\nweb1 " ED K2 "\n", "web1", 22, K1,
+	    DX_HK_MISMATCH, 2, 0 },
+	{ "match anywhere beats an older key", "web1 " ED K2 "\nweb1 " ED K1 "\n",
+	    "web1", 22, K1, DX_HK_MATCH, 2, 0 },
+	{ "revoked key is refused even after a match",
+	    "web1 " ED K1 "\n@revoked web1 " ED K1 "\n", "web1", 22, K1,
+	    DX_HK_REVOKED, 2, 0 },
+	{ "revoked for every host", "@revoked * " ED K1 "\n",
+	    "127.0.0.1", 2222, K1, DX_HK_REVOKED, 1, 0 },
+	{ "revoked for another host does not apply",
+	    "@revoked db1 " ED K1 "\nweb1 " ED K1 "\n", "web1", 22, K1,
+	    DX_HK_MATCH, 2, 0 },
+	{ "revoking another key does not refuse this one",
+	    "@revoked web1 " ED K2 "\nweb1 " ED K1 "\n", "web1", 22, K1,
+	    DX_HK_MATCH, 2, 0 },
+	{ "revoked line alone is no known key", "@revoked web1 " ED K2 "\n",
+	    "web1", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "cert-authority lines are ignored", "@cert-authority web1 " ED K1 "\n",
+	    "web1", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "crlf line ends", "x " ED K2 "\r\nweb1 " ED K1 "\r\n", "web1", 22, K1,
+	    DX_HK_MATCH, 2, 0 },
+	{ "no newline at the end", "web1 " ED K1, "web1", 22, K1,
+	    DX_HK_MATCH, 1, 0 },
+	{ "tabs separate fields", "web1\t" "ssh-ed25519\t" K1 "\n", "web1", 22,
+	    K1, DX_HK_MATCH, 1, 0 },
+	{ "unknown host", "web2 " ED K1 "\n", "web1", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+	{ "empty file", "", "web1", 22, K1, DX_HK_UNKNOWN, 0, 0 },
+};
+
+Test(knownhosts, table_of_lookups)
+{
+	for (size_t i = 0; i < sizeof(kh_cases) / sizeof(kh_cases[0]); i++) {
+		const struct kh_case *c = &kh_cases[i];
+		unsigned char blob[256];
+		size_t blen = b64(c->key, blob), line = 99;
+		struct dx_err err = { 0 };
+		struct dx_known_hosts *kh;
+		enum dx_hk_verdict v;
+
+		kh = dx_known_hosts_parse(c->text, strlen(c->text), "t", &err);
+		cr_assert_not_null(kh, "%s: %s", c->name, err.msg);
+		v = dx_known_hosts_check(kh, c->host, c->port, blob, blen, &line);
+		cr_expect_eq(v, c->want, "%s: verdict %d, want %d", c->name, v,
+		    c->want);
+		cr_expect_eq(line, c->line, "%s: line %zu, want %zu", c->name, line,
+		    c->line);
+		cr_expect_eq(dx_known_hosts_skipped(kh), c->skipped,
+		    "%s: skipped %zu, want %zu", c->name,
+		    dx_known_hosts_skipped(kh), c->skipped);
+		dx_known_hosts_free(kh);
+	}
+}
+
+Test(knownhosts, types_lists_each_known_type_once_in_file_order)
+{
+	const char *text =
+	    "web1 " ED K1 "\n"
+	    "other " EC K3 "\n"
+	    "web1 " EC K3 "\n"
+	    "web1 " ED K2 "\n"
+	    "@revoked web1 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7\n";
+	struct dx_err err = { 0 };
+	struct dx_known_hosts *kh;
+	const char *types[8];
+	size_t n;
+
+	kh = dx_known_hosts_parse(text, strlen(text), "t", &err);
+	cr_assert_not_null(kh);
+	n = dx_known_hosts_types(kh, "web1", 22, types, 8);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(types[0], "ssh-ed25519");
+	cr_expect_str_eq(types[1], "ecdsa-sha2-nistp256");
+	cr_expect_eq(dx_known_hosts_types(kh, "web1", 22, types, 1), 1);
+	cr_expect_eq(dx_known_hosts_types(kh, "nobody", 22, types, 8), 0);
+	dx_known_hosts_free(kh);
+}
+
+Test(knownhosts, load_of_a_missing_file_is_an_empty_set)
+{
+	struct dx_err err = { 0 };
+	struct dx_known_hosts *kh;
+	unsigned char blob[256];
+	size_t line, blen = b64(K1, blob);
+
+	kh = dx_known_hosts_load("/nonexistent/dronex/known_hosts", &err);
+	cr_assert_not_null(kh, "%s", err.msg);
+	cr_expect_eq(dx_known_hosts_check(kh, "web1", 22, blob, blen, &line),
+	    DX_HK_UNKNOWN);
+	dx_known_hosts_free(kh);
+}
+
+Test(knownhosts, add_then_check_in_memory_and_in_the_file)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", path[256], cmd[512], buf[512];
+	struct dx_err err = { 0 };
+	struct dx_known_hosts *kh, *again;
+	unsigned char blob[256];
+	size_t line, blen = b64(K1, blob);
+	struct stat st;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sub/known_hosts", dir);
+	kh = dx_known_hosts_load(path, &err);
+	cr_assert_not_null(kh);
+	cr_assert_eq(dx_known_hosts_add(kh, path, "127.0.0.1", 2222, blob, blen,
+	    &err), 0, "%s", err.msg);
+	cr_expect_eq(dx_known_hosts_check(kh, "127.0.0.1", 2222, blob, blen,
+	    &line), DX_HK_MATCH);
+	cr_expect_eq(line, 1);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+	/* A second host on port 22 goes in plain form, on the next line. */
+	cr_assert_eq(dx_known_hosts_add(kh, path, "Web1", 22, blob, blen, &err), 0);
+	cr_expect_eq(dx_known_hosts_check(kh, "web1", 22, blob, blen, &line),
+	    DX_HK_MATCH);
+	cr_expect_eq(line, 2);
+
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "[127.0.0.1]:2222 " ED K1 "\n");
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "web1 " ED K1 "\n");
+	fclose(f);
+
+	again = dx_known_hosts_load(path, &err);
+	cr_assert_not_null(again);
+	cr_expect_eq(dx_known_hosts_check(again, "127.0.0.1", 2222, blob, blen,
+	    &line), DX_HK_MATCH);
+	cr_expect_eq(line, 1);
+	dx_known_hosts_free(again);
+	dx_known_hosts_free(kh);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+Test(knownhosts, add_never_glues_onto_an_unterminated_last_line)
+{
+	char path[] = "/tmp/dx-kh-XXXXXX", buf[512];
+	struct dx_err err = { 0 };
+	struct dx_known_hosts *kh;
+	unsigned char blob[256];
+	size_t line, blen = b64(K1, blob);
+	FILE *f;
+	int fd;
+
+	cr_assert((fd = mkstemp(path)) >= 0);
+	cr_assert_eq(write(fd, "other " ED K2, strlen("other " ED K2)),
+	    (ssize_t)strlen("other " ED K2));
+	close(fd);
+	kh = dx_known_hosts_load(path, &err);
+	cr_assert_not_null(kh);
+	cr_assert_eq(dx_known_hosts_add(kh, path, "web1", 22, blob, blen, &err), 0);
+	cr_expect_eq(dx_known_hosts_check(kh, "web1", 22, blob, blen, &line),
+	    DX_HK_MATCH);
+	cr_expect_eq(line, 2);
+	dx_known_hosts_free(kh);
+
+	kh = dx_known_hosts_load(path, &err);
+	cr_assert_not_null(kh);
+	cr_expect_eq(dx_known_hosts_check(kh, "web1", 22, blob, blen, &line),
+	    DX_HK_MATCH);
+	cr_expect_eq(line, 2);
+	cr_expect_eq(dx_known_hosts_check(kh, "other", 22, blob, blen, &line),
+	    DX_HK_MISMATCH);
+	cr_expect_eq(line, 1);
+	dx_known_hosts_free(kh);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "other " ED K2 "\n");
+	fclose(f);
+	unlink(path);
+}
+
+Test(knownhosts, unreadable_file_is_an_error_not_an_empty_set)
+{
+	struct dx_err err = { 0 };
+
+	/* A directory cannot be read as a file. */
+	cr_expect_null(dx_known_hosts_load("/tmp", &err));
+	cr_expect_eq(err.kind, DX_HOSTKEY_UNKNOWN);
+	cr_expect(strstr(err.msg, "'/tmp'") != NULL, "%s", err.msg);
+}
