@@ -6,7 +6,17 @@
  * Any error stops the load: err->kind is DX_INVENTORY and err->msg names
  * the file, line, column and field, e.g.
  *   "drones.json:7:18: drone 'db-01': field 'port': expected an integer 1-65535"
- * The inventory owns every string in it; dx_inventory_release() frees them.
+ * The inventory owns every string in it; dx_inventory_release() frees them
+ * (and is a no-op on a released inventory or one whose load failed).
+ *
+ * Choices beyond SPEC section 2: drone names must not be empty or hold
+ * whitespace, control characters, ',', '[', ']', '*' or '?' (they would
+ * change meaning in -w/-x sets); "host" must not hold '@' or brackets
+ * (IPv6 addresses are written bare, "::1", "fe80::1%eth0"); empty strings
+ * in "labels" and "calls" are errors; "connect_timeout" is 0 < s <= 2147483;
+ * a drone may not jump through itself, and jump chains may not loop;
+ * "defaults.jump" is not applied to the drone it names.  JSON objects with
+ * a key given twice are refused.
  */
 #ifndef DX_INVENTORY_H
 #define DX_INVENTORY_H
@@ -34,6 +44,7 @@ struct dx_inventory {
 	char		*path;		/* as given ("-" for stdin) */
 	struct dx_drone	*drones;
 	size_t		 n;
+	void		*byname;	/* private name index, or NULL */
 };
 
 /* Reads and parses path ("-" = stdin).  0, or -1 with err set. */
@@ -42,7 +53,7 @@ int	dx_inventory_load(struct dx_inventory *, const char *path, struct dx_err *);
 int	dx_inventory_parse(struct dx_inventory *, const char *text, size_t len,
 	    const char *name, struct dx_err *);
 void	dx_inventory_release(struct dx_inventory *);
-/* The drone called name, or NULL. */
+/* The drone called name, or NULL.  Hashed after a load or parse. */
 const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
 
 /*
@@ -52,7 +63,11 @@ const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char
  */
 int	dx_check_hostname(const char *value, const char *what, struct dx_err *);
 
-/* "~" or "~/x" -> "$HOME/x"; other paths copied.  NULL + err if no HOME. */
+/*
+ * "~" or "~/x" -> "$HOME/x" (the password database's home when HOME is
+ * unset or empty); other paths, "~user/x" included, are copied.  Returns a
+ * string the caller frees, or NULL + err (DX_USAGE) if no home is known.
+ */
 char	*dx_expand_tilde(const char *path, struct dx_err *);
 
 #endif
