@@ -1,2 +1,38 @@
 # Integration tests: the real dronex binary against a private sshd that
 # tests/run-test starts on 127.0.0.1 for each program.
+if HAVE_CRITERION
+DX_INTEGRATION_TESTS = \
+	tests/integration/test_exec \
+	tests/integration/test_connect \
+	tests/integration/test_hostkey \
+	tests/integration/test_auth \
+	tests/integration/test_timeout \
+	tests/integration/test_output \
+	tests/integration/test_cli
+check_PROGRAMS += $(DX_INTEGRATION_TESTS)
+TESTS += $(DX_INTEGRATION_TESTS)
+DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
+DX_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+DX_INTEGRATION_LDADD = $(JANSSON_LIBS) $(CRITERION_LIBS)
+tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_hostkey_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_hostkey_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_auth_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_auth_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_timeout_SOURCES = tests/integration/test_timeout.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_timeout_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_timeout_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_output_SOURCES = tests/integration/test_output.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_output_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_output_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_cli_SOURCES = tests/integration/test_cli.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
+endif
