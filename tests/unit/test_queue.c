@@ -104,6 +104,7 @@ static void
 fake_meet(struct env *env, struct fake *f, struct dx_result *res)
 {
 	struct timespec ts;
+	bool met;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
@@ -114,9 +115,10 @@ fake_meet(struct env *env, struct fake *f, struct dx_result *res)
 			break;
 	if (atomic_load(&env->inflight) >= env->meet)
 		env->met = true;
+	met = env->met;
 	pthread_mutex_unlock(&env->mu);
 	pthread_cond_broadcast(&env->cv);
-	if (!env->met)
+	if (!met)
 		dx_err_set(&res->error, DX_INTERNAL,
 		    "drone %zu never saw %d drones at once", f->id, env->meet);
 }
@@ -661,6 +663,44 @@ Test(queue, deadline_in_whole_seconds_is_said_in_seconds, .timeout = 30)
 	    "not started: deadline of 1 s reached");
 	cr_assert_eq(dx_ctl_aborted(&(struct dx_ctl){ .queue = b->q }),
 	    DX_DEADLINE);
+	bench_free(b);
+}
+
+static int64_t
+cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(queue, waiting_for_drones_and_retries_burns_no_cpu, .timeout = 30)
+{
+	struct bench *b = bench_new(4, 4);
+	int64_t cpu0, cpu;
+
+	/* Two drones hang until the deadline, two wait to retry: for 600 ms
+	 * nothing has work to do, so nothing may spin. */
+	b->fakes[0].mode = F_HANG;
+	b->fakes[1].mode = F_HANG;
+	b->fakes[2].mode = F_FLAKY;
+	b->fakes[2].kind = DX_CONNECT_REFUSED;
+	b->fakes[2].times = 100;
+	b->fakes[3] = b->fakes[2];
+	b->fakes[3].id = 3;
+	b->opts.retries = 3;
+	b->opts.retry_delay_ms = 60000;
+	b->opts.deadline_ms = 600;
+	bench_make(b);
+	cpu0 = cpu_ms();
+	bench_run(b);
+	cpu = cpu_ms() - cpu0;
+	cr_assert_geq(b->run_ms, 590);
+	cr_assert_lt(cpu, 150, "%lld ms of CPU in %lld ms", (long long)cpu,
+	    (long long)b->run_ms);
+	cr_assert_eq(b->seen[2].attempts, 1);
+	cr_assert_eq(b->seen[3].attempts, 1);
 	bench_free(b);
 }
 
