@@ -141,3 +141,36 @@ Test(connect, many_refused_drones_do_not_disturb_the_good_ones, .timeout = 60)
 	json_decref(inv);
 	free(path);
 }
+
+Test(connect, a_connection_lost_mid_call_fails_only_its_drone, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv;
+	char *dir, *path, *marker, *touch;
+
+	/*
+	 * The call kills the sshd process that serves its own connection.
+	 * No retry may follow (a call was sent), so the next call never runs.
+	 */
+	dir = dxh_tmpdir();
+	cr_assert(asprintf(&marker, "%s/marker", dir) > 0);
+	cr_assert(asprintf(&touch, "touch %s", marker) > 0);
+	inv = dxh_inv_new(2);
+	dxh_inv_calls(inv, "d-001", "echo before; kill -KILL $PPID; sleep 1", touch, NULL);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, "--retries", "2", "--", "echo", "up", NULL);
+	cr_expect_eq(r.status, 1, "exit %d", r.status);
+	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed");
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connection_lost", "%s", r.out);
+	cr_expect_eq(json_integer_value(json_object_get(dxh_drone(&r, "d-001"), "attempts")), 1,
+	    "a drone was retried after its first call was sent: %s", r.out);
+	cr_expect_not(dxh_exists(marker), "a call ran after the connection was lost");
+	cr_expect_str_eq(dxh_status(&r, "d-002"), "ok");
+	cr_expect_str_eq(dxh_call_str(&r, "d-002", 0, "stdout"), "up\n");
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+	free(dir);
+	free(marker);
+	free(touch);
+}
