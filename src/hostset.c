@@ -29,8 +29,20 @@
 
 /* Longest number in a range, zero padding included; 10^18 fits in 64 bits. */
 #define HS_MAX_DIGITS	18
-/* Total bytes the expanded names may take, on top of the name count. */
+
+/*
+ * The most names, and the most bytes of names, a set may expand to.  The
+ * fuzzer (scripts/fuzz) builds with lower limits: at a million names per
+ * input it would spend its time in malloc() rather than in the parser.
+ * The code paths are the same; tests/unit covers the real limits.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define HS_MAX_NAMES	10000
+#define HS_MAX_BYTES	((size_t)1 << 20)
+#else
+#define HS_MAX_NAMES	DX_HOSTSET_MAX
 #define HS_MAX_BYTES	((size_t)256 << 20)
+#endif
 
 /* One item of a bracket: "7", "01-20" or "1-10/2". */
 struct hs_range {
@@ -215,10 +227,10 @@ hs_group_check(const char *spec, struct hs_group *g, struct dx_err *err)
 		if (hs_item(spec, s, e, &r, err) == -1)
 			return -1;
 		n = (r.hi - r.lo) / r.step + 1;
-		if (n > DX_HOSTSET_MAX - g->count)
+		if (n > HS_MAX_NAMES - g->count)
 			return dx_err_set(err, DX_USAGE,
 			    "column %d: range expands to more than %d names",
-			    hs_col(spec, s), DX_HOSTSET_MAX);
+			    hs_col(spec, s), HS_MAX_NAMES);
 		g->count += (size_t)n;
 		if (r.maxdigits > g->maxdigits)
 			g->maxdigits = r.maxdigits;
@@ -273,11 +285,11 @@ hs_elem_check(const char *spec, const char *s, const char *e,
 		g->close = q;
 		if (hs_group_check(spec, g, err) == -1)
 			return -1;
-		/* Both factors are at most DX_HOSTSET_MAX: no overflow. */
-		if (g->count > DX_HOSTSET_MAX / count)
+		/* Both factors are at most HS_MAX_NAMES: no overflow. */
+		if (g->count > HS_MAX_NAMES / count)
 			return dx_err_set(err, DX_USAGE,
 			    "column %d: element expands to more than %d names",
-			    hs_col(spec, s), DX_HOSTSET_MAX);
+			    hs_col(spec, s), HS_MAX_NAMES);
 		count *= g->count;
 		len += g->maxdigits;
 		p = q;
@@ -408,10 +420,10 @@ dx_hostset_parse(struct dx_hostset *set, const char *spec, struct dx_err *err)
 		}
 		if (hs_elem_check(spec, s, e, &els[nels++], err) == -1)
 			goto out;
-		if (els[nels - 1].count > DX_HOSTSET_MAX - total) {
+		if (els[nels - 1].count > HS_MAX_NAMES - total) {
 			dx_err_set(err, DX_USAGE,
 			    "column %d: set expands to more than %d names",
-			    hs_col(spec, s), DX_HOSTSET_MAX);
+			    hs_col(spec, s), HS_MAX_NAMES);
 			goto out;
 		}
 		total += els[nels - 1].count;
