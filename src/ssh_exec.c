@@ -1,0 +1,1201 @@
+/*
+ * ssh_exec.c - the SSH executor: one drone's calls over one libssh2 session.
+ *
+ * Theory of operation.  dx_ssh_exec() runs on the drone's own thread and
+ * owns everything it opens: a non-blocking TCP socket and a non-blocking
+ * libssh2 session that no other thread ever sees.  The drone goes through
+ * fixed phases: connect, handshake, host key check, authentication (these
+ * four share the connect budget), then one channel per call, in order.
+ *
+ * Every libssh2 call that says LIBSSH2_ERROR_EAGAIN is followed by one
+ * helper, ssh_wait(), which polls the socket in the directions libssh2 is
+ * blocked on, together with the queue's abort pipe, for no longer than the
+ * nearest of: the phase budget (connect budget or call timeout), the run
+ * deadline and the next SSH keepalive.  Nothing sleeps, nothing spins and
+ * no wait outlives an abort.
+ *
+ * A call cut by its timeout, the deadline or an abort still has a command
+ * running on the drone, and libssh2 1.10 cannot send a "signal" request.
+ * So a second channel on the same session runs ssh_kill_script (below),
+ * which signals the process groups of its sibling processes under the
+ * connection's sshd: the cut command's, since calls run one at a time.
+ * That cleanup runs on a short budget of its own that ignores the abort
+ * pipe (the abort is why it runs) and never goes past the deadline by
+ * more than SSH_KILL_SLACK_MS.
+ *
+ * Teardown never waits on the peer without a bound: a healthy session
+ * gets one disconnect message (not waited for); then the socket is shut
+ * down, so that libssh2's frees can only fail fast, and closed only after
+ * the session is freed, so that no other thread's new socket can reuse
+ * the descriptor while libssh2 may still write to it.
+ *
+ * Shared state (struct dx_ssh) is read-mostly: options, and known_hosts
+ * files parsed once per path (ssh_kh_get() under kh_lock), read under the
+ * kh_rw read lock and appended to (accept-new) under its write lock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+#include <openssl/evp.h>
+
+#include "knownhosts.h"
+#include "ssh_exec.h"
+
+#define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
+#define SSH_READ_BUF		32768	/* per read; on the drone's stack */
+#define SSH_KILL_BUDGET_MS	1500	/* whole kill of a cut call */
+#define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
+#define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
+#define SSH_DEFAULT_CONNECT_MS	10000
+
+/*
+ * The command that ends a cut call (see the comment at the top).  It is
+ * sent as one line because the drone's login shell parses it first, and
+ * not every login shell accepts a newline inside quotes.  Part by part:
+ *
+ *  exec /bin/sh -c '...'   The login shell (bash, zsh, csh, fish...) is
+ *      replaced by a POSIX sh that keeps its pid, so the script's parent
+ *      ($PPID) is the connection's sshd process, as the cut command's is.
+ *  g=$(ps -A -o pid= -o ppid= | while read p q; do ...)
+ *      POSIX ps lists every process with its parent; the script keeps the
+ *      children of that sshd other than itself ($$).  ps and the loop run
+ *      as children of the script, so they are never listed.  sshd starts
+ *      each command in a session of its own (setsid), so each pid found
+ *      is also a process group id.
+ *  kill -s TERM -- -$p      TERM to each whole group, so that the command's
+ *      own children (a pipeline, a script's subprocesses) end too; the
+ *      plain pid is tried if the group is gone.
+ *  while [ $i -lt 5 ] ...  A grace of up to 0.5 s (5 x 0.1 s) for the
+ *      groups to exit; "kill -s 0" tests whether any member is left.
+ *  kill -s KILL -- -$p      Whatever ignored TERM is killed.
+ * Processes that left the group (setsid, daemons) are out of reach, as
+ * with any job control.  The script needs sh, ps and kill on the drone.
+ */
+static const char ssh_kill_script[] =
+    "exec /bin/sh -c '"
+    /* The children of our parent sshd, except ourselves. */
+    "g=$(ps -A -o pid= -o ppid= | while read p q; do "
+    "[ \"$q\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && echo $p; done); "
+    "[ -n \"$g\" ] || exit 0; "
+    /* TERM to each process group, falling back to the process. */
+    "for p in $g; do kill -s TERM -- -$p 2>/dev/null || "
+    "kill -s TERM $p 2>/dev/null; done; "
+    /* Up to 0.5 s for them to go. */
+    "i=0; while [ $i -lt 5 ]; do a=; for p in $g; do "
+    "kill -s 0 -- -$p 2>/dev/null && a=1; done; [ -n \"$a\" ] || exit 0; "
+    "sleep 0.1; i=$((i+1)); done; "
+    /* Then KILL to what is left. */
+    "for p in $g; do kill -s KILL -- -$p 2>/dev/null; done; exit 0'";
+
+/* Host key algorithms libssh2 1.10 knows, in the order we like them. */
+static const char *const ssh_hostkey_algs[] = {
+	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
+	"ssh-dss"
+};
+
+struct ssh_khfile {
+	struct ssh_khfile	*next;
+	char			*path;
+	struct dx_known_hosts	*kh;		/* NULL if it could not be read */
+	struct dx_err		 err;		/* why not */
+};
+
+struct dx_ssh {
+	struct dx_ssh_opts	 opts;
+	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
+	bool			 agent;		/* SSH_AUTH_SOCK was set */
+	pthread_mutex_t		 kh_lock;	/* guards kh_files */
+	struct ssh_khfile	*kh_files;	/* kh_lock */
+	pthread_rwlock_t	 kh_rw;		/* read: lookups; write: appends */
+};
+
+/* One drone's connection; lives on the drone thread's stack. */
+struct ssh_conn {
+	struct dx_ssh		*ssh;
+	const struct dx_drone	*drone;
+	const struct dx_ctl	*ctl;
+	struct dx_result	*res;
+	int			 fd;
+	LIBSSH2_SESSION		*s;
+	bool			 healthy;	/* the session can carry more */
+	bool			 cleanup;	/* waits ignore abort and deadline */
+	int64_t			 ka_next;	/* next keepalive; 0 = none */
+	int64_t			 budget;	/* connect budget, ms */
+	char			 hp[280];	/* "[h]:p" (or "h" on 22), messages */
+	char			 what[360];	/* " during ...": the phase, messages */
+};
+
+/* "1 s", "1.5 s", "0.25 s" for messages. */
+static const char *
+ssh_fmt_ms(char *buf, size_t size, int64_t ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%g s", (double)ms / 1000.0);
+	return buf;
+}
+
+/* "call 2 'cmd'" with the command cut at 60 bytes or its first newline. */
+static void
+ssh_call_label(char *buf, size_t size, size_t idx, const char *cmd)
+{
+	size_t n = strcspn(cmd, "\r\n");
+	bool cut = n > 60 || cmd[n] != '\0';
+
+	if (n > 60)
+		n = 60;
+	snprintf(buf, size, "call %zu '%.*s%s'", idx + 1, (int)n, cmd,
+	    cut ? "..." : "");
+}
+
+/* libssh2's last error message, for "failed: ..." messages. */
+static const char *
+ssh_errmsg(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	if (s == NULL || libssh2_session_last_error(s, &msg, NULL, 0) == 0 ||
+	    msg == NULL || *msg == '\0')
+		return "unknown error";
+	return msg;
+}
+
+/* True if rc means the session (not only one channel) is gone. */
+static bool
+ssh_rc_fatal(int rc)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_CHANNEL_FAILURE:
+	case LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED:
+	case LIBSSH2_ERROR_CHANNEL_UNKNOWN:
+	case LIBSSH2_ERROR_CHANNEL_WINDOW_EXCEEDED:
+	case LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED:
+	case LIBSSH2_ERROR_CHANNEL_CLOSED:
+	case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
+	case LIBSSH2_ERROR_CHANNEL_OUTOFORDER:
+	case LIBSSH2_ERROR_BAD_USE:
+	case LIBSSH2_ERROR_INVAL:
+	case LIBSSH2_ERROR_ALLOC:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* The session is dead: make every later libssh2 call fail fast. */
+static void
+ssh_mark_dead(struct ssh_conn *c)
+{
+	c->healthy = false;
+	if (c->fd != -1)
+		shutdown(c->fd, SHUT_RDWR);
+}
+
+static int
+ssh_lost(struct ssh_conn *c, struct dx_err *err)
+{
+	ssh_mark_dead(c);
+	return dx_err_set(err, DX_CONNECTION_LOST, "connection to %s lost%s",
+	    c->hp, c->what);
+}
+
+static int
+ssh_keepalive(struct ssh_conn *c, int64_t now, struct dx_err *err)
+{
+	int next = 0, rc;
+
+	rc = libssh2_keepalive_send(c->s, &next);
+	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN)
+		return ssh_lost(c, err);
+	if (next <= 0)
+		next = c->ssh->opts.keepalive_s;
+	c->ka_next = now + (int64_t)next * 1000;
+	return 0;
+}
+
+/*
+ * The one wait.  Polls the socket for events (0: the directions libssh2
+ * is blocked on) and the abort pipe, until until (0: none), the deadline or
+ * the next keepalive, whichever is nearest.  Returns 0 when the socket is
+ * ready (or a keepalive went out: the caller simply tries again),
+ * SSH_EXPIRED when until has passed, and -1 with err set on the deadline
+ * (DX_DEADLINE), an abort (DX_DEADLINE or DX_INTERRUPTED), a failed
+ * keepalive (DX_CONNECTION_LOST) or a failed poll.  In cleanup mode the
+ * abort pipe and the deadline are not watched; until then bounds the wait.
+ */
+static int
+ssh_wait(struct ssh_conn *c, int events, int64_t until, struct dx_err *err)
+{
+	struct pollfd pfd[2];
+	int64_t now, t, dl;
+	int n, dirs, nfds = 1, ms;
+	enum dx_kind why;
+
+	if (events == 0) {
+		dirs = libssh2_session_block_directions(c->s);
+		if (dirs & LIBSSH2_SESSION_BLOCK_INBOUND)
+			events |= POLLIN;
+		if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			events |= POLLOUT;
+		if (events == 0)
+			events = POLLIN;
+	}
+	pfd[0].fd = c->fd;
+	pfd[0].events = (short)events;
+	if (!c->cleanup && c->ctl->abort_fd >= 0) {
+		pfd[1].fd = c->ctl->abort_fd;
+		pfd[1].events = POLLIN;
+		nfds = 2;
+	}
+	dl = c->cleanup ? 0 : c->ctl->deadline;
+	for (;;) {
+		now = dx_now_ms();
+		if (dl != 0 && now >= dl)
+			return dx_err_set(err, DX_DEADLINE, "deadline reached%s",
+			    c->what);
+		if (until != 0 && now >= until)
+			return SSH_EXPIRED;
+		if (c->ka_next != 0 && now >= c->ka_next) {
+			if (ssh_keepalive(c, now, err) == -1)
+				return -1;
+			return 0;
+		}
+		t = now + SSH_POLL_MAX_MS;
+		if (until != 0 && until < t)
+			t = until;
+		if (dl != 0 && dl < t)
+			t = dl;
+		if (c->ka_next != 0 && c->ka_next < t)
+			t = c->ka_next;
+		ms = (int)(t - now);
+		n = poll(pfd, (nfds_t)nfds, ms);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return dx_err_set(err, DX_INTERNAL, "poll failed%s: %s",
+			    c->what, strerror(errno));
+		}
+		if (nfds == 2 && pfd[1].revents != 0) {
+			if ((why = dx_ctl_aborted(c->ctl)) == DX_OK)
+				why = DX_INTERRUPTED;
+			return dx_err_set(err, why, why == DX_DEADLINE ?
+			    "deadline reached%s" : "interrupted%s", c->what);
+		}
+		if (n > 0)
+			return 0;
+	}
+}
+
+/* The shared known_hosts set for path, loaded on first use. */
+static struct dx_known_hosts *
+ssh_kh_get(struct dx_ssh *ssh, const char *path, struct dx_err *err)
+{
+	struct ssh_khfile *f;
+	struct dx_known_hosts *kh = NULL;
+
+	pthread_mutex_lock(&ssh->kh_lock);
+	for (f = ssh->kh_files; f != NULL; f = f->next)
+		if (strcmp(f->path, path) == 0)
+			break;
+	if (f == NULL) {
+		/* Loading under the lock makes it happen once per path. */
+		if ((f = calloc(1, sizeof(*f))) == NULL ||
+		    (f->path = strdup(path)) == NULL) {
+			free(f);
+			dx_err_set(err, DX_INTERNAL,
+			    "out of memory reading known_hosts '%s'", path);
+			goto out;
+		}
+		f->kh = dx_known_hosts_load(path, &f->err);
+		f->next = ssh->kh_files;
+		ssh->kh_files = f;
+	}
+	if ((kh = f->kh) == NULL)
+		*err = f->err;
+out:
+	pthread_mutex_unlock(&ssh->kh_lock);
+	return kh;
+}
+
+struct dx_ssh *
+dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
+{
+	struct dx_ssh *ssh;
+	const char *home, *sock;
+
+	if ((ssh = calloc(1, sizeof(*ssh))) == NULL)
+		goto oom;
+	ssh->opts = *opts;
+	if (ssh->opts.connect_timeout_ms <= 0)
+		ssh->opts.connect_timeout_ms = SSH_DEFAULT_CONNECT_MS;
+	if ((home = getenv("HOME")) != NULL && *home != '\0' &&
+	    (ssh->home = strdup(home)) == NULL) {
+		free(ssh);
+		goto oom;
+	}
+	ssh->agent = (sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0';
+	if (pthread_mutex_init(&ssh->kh_lock, NULL) != 0) {
+		free(ssh->home);
+		free(ssh);
+		goto oom;
+	}
+	if (pthread_rwlock_init(&ssh->kh_rw, NULL) != 0) {
+		pthread_mutex_destroy(&ssh->kh_lock);
+		free(ssh->home);
+		free(ssh);
+		goto oom;
+	}
+	return ssh;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory starting the ssh executor");
+	return NULL;
+}
+
+void
+dx_ssh_free(struct dx_ssh *ssh)
+{
+	struct ssh_khfile *f, *next;
+
+	if (ssh == NULL)
+		return;
+	for (f = ssh->kh_files; f != NULL; f = next) {
+		next = f->next;
+		dx_known_hosts_free(f->kh);
+		free(f->path);
+		free(f);
+	}
+	pthread_rwlock_destroy(&ssh->kh_rw);
+	pthread_mutex_destroy(&ssh->kh_lock);
+	free(ssh->home);
+	free(ssh);
+}
+
+/* "host:port" for connect messages ("[v6]:port" for IPv6 literals). */
+static void
+ssh_addr_label(char *buf, size_t size, const char *host, int port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, size, "[%s]:%d", host, port);
+	else
+		snprintf(buf, size, "%s:%d", host, port);
+}
+
+static void
+ssh_sockopts(struct ssh_conn *c)
+{
+	int one = 1, idle, intvl, cnt = 3;
+	unsigned int uto;
+
+	/*
+	 * A dead link must end the drone rather than hang it: TCP keepalive
+	 * notices a silent peer, TCP_USER_TIMEOUT data that is never acked
+	 * (the SSH keepalives make sure there is some).
+	 */
+	idle = c->ssh->opts.keepalive_s > 0 ? c->ssh->opts.keepalive_s : 60;
+	intvl = idle / 3 > 0 ? idle / 3 : 1;
+	uto = (unsigned int)(idle + intvl * cnt) * 1000;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
+static int
+ssh_connect(struct ssh_conn *c, int64_t until, struct dx_err *err)
+{
+	const struct dx_drone *d = c->drone;
+	struct addrinfo hints, *ai = NULL, *a;
+	char port[16], label[280], tbuf[32];
+	socklen_t len;
+	int rc = -1, gai, fd, soerr, r;
+
+	ssh_addr_label(label, sizeof(label), d->host, d->port);
+	snprintf(c->what, sizeof(c->what), " while connecting to '%s'", label);
+	snprintf(port, sizeof(port), "%d", d->port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	/* Literals first, so that an address never goes near DNS. */
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	gai = getaddrinfo(d->host, port, &hints, &ai);
+	if (gai == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+		gai = getaddrinfo(d->host, port, &hints, &ai);
+	}
+	if (gai != 0)
+		return dx_err_set(err, DX_RESOLVE, "cannot resolve host '%s': %s",
+		    d->host, gai == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(gai));
+	dx_err_set(err, DX_NETWORK, "cannot connect to '%s': no address", label);
+	for (a = ai; a != NULL; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, a->ai_protocol);
+		if (fd == -1) {
+			dx_err_set(err, DX_NETWORK, "cannot connect to '%s': %s",
+			    label, strerror(errno));
+			continue;
+		}
+		c->fd = fd;
+		soerr = 0;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == -1 &&
+		    (soerr = errno) == EINPROGRESS) {
+			if ((r = ssh_wait(c, POLLOUT, until, err)) == SSH_EXPIRED) {
+				dx_err_set(err, DX_CONNECT_TIMEOUT,
+				    "connect to '%s' timed out after %s", label,
+				    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+				goto out;
+			}
+			if (r == -1)
+				goto out;
+			len = sizeof(soerr);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+				soerr = errno;
+		}
+		if (soerr == 0) {
+			ssh_sockopts(c);
+			dx_err_clear(err);
+			rc = 0;
+			goto out;
+		}
+		close(fd);
+		c->fd = -1;
+		if (soerr == ECONNREFUSED)
+			dx_err_set(err, DX_CONNECT_REFUSED,
+			    "connection refused by '%s'", label);
+		else if (soerr == ETIMEDOUT)
+			dx_err_set(err, DX_CONNECT_TIMEOUT,
+			    "cannot connect to '%s': %s", label, strerror(soerr));
+		else
+			dx_err_set(err, DX_NETWORK, "cannot connect to '%s': %s",
+			    label, strerror(soerr));
+	}
+out:
+	if (rc == -1 && c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	freeaddrinfo(ai);
+	return rc;
+}
+
+/*
+ * Puts the host key types known_hosts has for this host first, as
+ * OpenSSH does, so that the server shows a key we can check.
+ */
+static void
+ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
+{
+	const char *types[8];
+	char pref[512];
+	size_t n, len = 0;
+
+	pthread_rwlock_rdlock(&c->ssh->kh_rw);
+	n = dx_known_hosts_types(kh, c->drone->host, c->drone->port, types, 8);
+	pref[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *t = strcmp(types[i], "ssh-rsa") == 0 ?
+		    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : types[i];
+
+		if (len + strlen(t) + 2 < sizeof(pref))
+			len += (size_t)snprintf(pref + len, sizeof(pref) - len,
+			    "%s%s", len ? "," : "", t);
+	}
+	pthread_rwlock_unlock(&c->ssh->kh_rw);
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < sizeof(ssh_hostkey_algs) /
+	    sizeof(ssh_hostkey_algs[0]); i++) {
+		const char *t = ssh_hostkey_algs[i];
+		size_t tl = strlen(t);
+		const char *p = pref;
+		bool seen = false;
+
+		while ((p = strstr(p, t)) != NULL && !seen) {
+			seen = (p == pref || p[-1] == ',') &&
+			    (p[tl] == ',' || p[tl] == '\0');
+			p += tl;
+		}
+		if (!seen && len + tl + 2 < sizeof(pref))
+			len += (size_t)snprintf(pref + len, sizeof(pref) - len,
+			    ",%s", t);
+	}
+	/* Unknown names are dropped by libssh2; a failure keeps its default. */
+	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref);
+}
+
+static int
+ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
+    int64_t until, struct dx_err *err)
+{
+	const char *m;
+	char tbuf[32];
+	int rc, r;
+
+	snprintf(c->what, sizeof(c->what), " during the ssh handshake with %s",
+	    c->hp);
+	if ((c->s = libssh2_session_init()) == NULL)
+		return dx_err_set(err, DX_INTERNAL,
+		    "out of memory starting an ssh session with %s", c->hp);
+	libssh2_session_set_blocking(c->s, 0);
+	if (kh != NULL)
+		ssh_hostkey_prefs(c, kh);
+	while ((rc = libssh2_session_handshake(c->s, c->fd)) ==
+	    LIBSSH2_ERROR_EAGAIN) {
+		if ((r = ssh_wait(c, 0, until, err)) == -1)
+			return -1;
+		if (r == SSH_EXPIRED)
+			return dx_err_set(err, DX_HANDSHAKE,
+			    "ssh handshake with %s timed out after %s", c->hp,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+	}
+	if (rc != 0) {
+		dx_err_set(err, DX_HANDSHAKE, "ssh handshake with %s failed: %s",
+		    c->hp, ssh_errmsg(c->s));
+		ssh_mark_dead(c);
+		return -1;
+	}
+	c->healthy = true;
+	/* A retried drone records its last attempt's methods. */
+	if ((m = libssh2_session_methods(c->s, LIBSSH2_METHOD_KEX)) != NULL) {
+		free(c->res->kex);
+		c->res->kex = strdup(m);
+	}
+	if ((m = libssh2_session_methods(c->s, LIBSSH2_METHOD_HOSTKEY)) != NULL) {
+		free(c->res->hostkey_type);
+		c->res->hostkey_type = strdup(m);
+	}
+	return 0;
+}
+
+static int
+ssh_hostkey(struct ssh_conn *c, struct dx_known_hosts *kh, const char *path,
+    struct dx_err *err)
+{
+	const struct dx_drone *d = c->drone;
+	const unsigned char *blob;
+	enum dx_hk_verdict v;
+	size_t len, line;
+	int type, rc = 0;
+
+	if (c->ssh->opts.hostkey_policy == DX_HKC_OFF) {
+		c->res->hostkey_checked = false;
+		return 0;
+	}
+	blob = (const unsigned char *)libssh2_session_hostkey(c->s, &len, &type);
+	if (blob == NULL)
+		return dx_err_set(err, DX_HANDSHAKE, "no host key from %s", c->hp);
+	pthread_rwlock_rdlock(&c->ssh->kh_rw);
+	v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
+	pthread_rwlock_unlock(&c->ssh->kh_rw);
+	if (v == DX_HK_UNKNOWN &&
+	    c->ssh->opts.hostkey_policy == DX_HKC_ACCEPT_NEW) {
+		pthread_rwlock_wrlock(&c->ssh->kh_rw);
+		/* Another drone may have added it meanwhile. */
+		v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
+		if (v == DX_HK_UNKNOWN) {
+			rc = dx_known_hosts_add(kh, path, d->host, d->port, blob,
+			    len, err);
+			v = DX_HK_MATCH;
+		}
+		pthread_rwlock_unlock(&c->ssh->kh_rw);
+		if (rc == -1)
+			return -1;
+	}
+	switch (v) {
+	case DX_HK_MATCH:
+		c->res->hostkey_checked = true;
+		return 0;
+	case DX_HK_UNKNOWN:
+		return dx_err_set(err, DX_HOSTKEY_UNKNOWN,
+		    "host key for %s is not in known_hosts '%s'", c->hp, path);
+	case DX_HK_REVOKED:
+		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
+		    "host key for %s is revoked (known_hosts '%s' line %zu)", c->hp,
+		    path, line);
+	default:
+		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
+		    "host key for %s does not match known_hosts line %zu", c->hp,
+		    line);
+	}
+}
+
+/* Appends ", item" (or "item") to a bounded list for messages. */
+static void
+ssh_note(char *buf, size_t size, const char *item, const char *extra)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
+}
+
+/* True if the private key file at path needs a passphrase. */
+static bool
+ssh_key_encrypted(const char *path)
+{
+	char text[4096], b64[65];
+	unsigned char bin[64];
+	const char *p;
+	size_t n = 0, k = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* PEM: "Proc-Type: 4,ENCRYPTED" or "BEGIN ENCRYPTED PRIVATE KEY". */
+	if (strstr(text, "ENCRYPTED") != NULL)
+		return true;
+	if ((p = strstr(text, "-----BEGIN OPENSSH PRIVATE KEY-----")) == NULL ||
+	    (p = strchr(p, '\n')) == NULL)
+		return false;
+	/* OpenSSH: "openssh-key-v1\0", then the cipher name ("none"). */
+	for (p++; *p != '\0' && *p != '-' && k < 64; p++)
+		if (*p != '\n' && *p != '\r')
+			b64[k++] = *p;
+	b64[k] = '\0';
+	if (k < 64 || EVP_DecodeBlock(bin, (const unsigned char *)b64, 64) < 23)
+		return false;
+	return memcmp(bin, "openssh-key-v1", 15) == 0 &&
+	    memcmp(bin + 15, "\0\0\0\4none", 8) != 0;
+}
+
+/*
+ * Tries the agent's identities.  Returns 0 when one was accepted, 1 when
+ * none was, -1 with err set when the wait was cut or the session died.
+ */
+static int
+ssh_auth_agent(struct ssh_conn *c, int64_t until, char *tried, size_t tsize,
+    struct dx_err *err)
+{
+	const char *user = c->drone->user;
+	struct libssh2_agent_publickey *id, *prev = NULL;
+	LIBSSH2_AGENT *agent;
+	int rc = 1, r, n = 0;
+
+	if ((agent = libssh2_agent_init(c->s)) == NULL) {
+		ssh_note(tried, tsize, "agent", " (unusable)");
+		return 1;
+	}
+	/* These talk to the local agent socket and may block briefly. */
+	if (libssh2_agent_connect(agent) != 0 ||
+	    libssh2_agent_list_identities(agent) != 0) {
+		ssh_note(tried, tsize, "agent", " (unreachable)");
+		goto out;
+	}
+	while (rc == 1 && libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		n++;
+		while ((r = libssh2_agent_userauth(agent, user, id)) ==
+		    LIBSSH2_ERROR_EAGAIN) {
+			if ((r = ssh_wait(c, 0, until, err)) != 0)
+				break;
+		}
+		if (r == 0)
+			rc = 0;
+		else if (r == -1 && err->kind != DX_OK)
+			rc = -1;
+		else if (r == SSH_EXPIRED) {
+			rc = -1;
+			dx_err_set(err, DX_CONNECT_TIMEOUT,
+			    "authentication to %s timed out", c->hp);
+		} else if (ssh_rc_fatal(r) &&
+		    r != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
+		    r != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
+		    r != LIBSSH2_ERROR_AGENT_PROTOCOL) {
+			rc = -1;
+			dx_err_set(err, DX_AUTH, "connection to %s closed during "
+			    "authentication as '%s' (agent): %s", c->hp, user,
+			    ssh_errmsg(c->s));
+		}
+		prev = id;
+	}
+	if (rc == 1) {
+		char extra[32];
+
+		snprintf(extra, sizeof(extra), " (%d key%s)", n, n == 1 ? "" : "s");
+		ssh_note(tried, tsize, "agent", extra);
+	}
+out:
+	libssh2_agent_disconnect(agent);
+	libssh2_agent_free(agent);
+	return rc;
+}
+
+/* Like ssh_auth_agent() for one private key file. */
+static int
+ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
+    char *tried, size_t tsize, struct dx_err *err)
+{
+	const char *user = c->drone->user;
+	int r;
+
+	while ((r = libssh2_userauth_publickey_fromfile_ex(c->s, user,
+	    (unsigned int)strlen(user), NULL, path, NULL)) ==
+	    LIBSSH2_ERROR_EAGAIN) {
+		if ((r = ssh_wait(c, 0, until, err)) == SSH_EXPIRED)
+			return dx_err_set(err, DX_CONNECT_TIMEOUT,
+			    "authentication to %s timed out", c->hp);
+		if (r == -1)
+			return -1;
+	}
+	if (r == 0)
+		return 0;
+	switch (r) {
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_DECRYPT:
+	case LIBSSH2_ERROR_PROTO:
+		ssh_note(tried, tsize, path, "");
+		ssh_mark_dead(c);
+		return dx_err_set(err, DX_AUTH, "connection to %s closed during "
+		    "authentication as '%s' (tried: %s)", c->hp, user, tried);
+	default:
+		/* A passphrase is never asked for: the key is skipped. */
+		ssh_note(tried, tsize, path, ssh_key_encrypted(path) ?
+		    " (encrypted, skipped)" : "");
+		return 1;
+	}
+}
+
+static int
+ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
+	    "id_rsa" };
+	const struct dx_drone *d = c->drone;
+	char tried[200], path[PATH_MAX], tbuf[32];
+	const char *list;
+	int r, rc;
+
+	snprintf(c->what, sizeof(c->what), " during authentication to %s",
+	    c->hp);
+	tried[0] = '\0';
+	while ((list = libssh2_userauth_list(c->s, d->user,
+	    (unsigned int)strlen(d->user))) == NULL) {
+		if (libssh2_userauth_authenticated(c->s))
+			return 0;
+		if ((rc = libssh2_session_last_errno(c->s)) !=
+		    LIBSSH2_ERROR_EAGAIN) {
+			ssh_mark_dead(c);
+			return dx_err_set(err, DX_NETWORK,
+			    "connection to %s lost during authentication: %s",
+			    c->hp, ssh_errmsg(c->s));
+		}
+		if ((r = ssh_wait(c, 0, until, err)) == SSH_EXPIRED)
+			return dx_err_set(err, DX_CONNECT_TIMEOUT,
+			    "authentication to %s timed out after %s", c->hp,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+		if (r == -1)
+			return -1;
+	}
+	if (strstr(list, "publickey") == NULL)
+		return dx_err_set(err, DX_AUTH, "%s offers user '%s' no public key "
+		    "authentication (offers: %s)", c->hp, d->user, list);
+	if (c->ssh->agent) {
+		if ((r = ssh_auth_agent(c, until, tried, sizeof(tried), err)) != 1)
+			return r;
+	}
+	if (d->identity != NULL) {
+		if ((r = ssh_auth_file(c, d->identity, until, tried, sizeof(tried),
+		    err)) != 1)
+			return r;
+	} else if (c->ssh->home != NULL) {
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/.ssh/%s", c->ssh->home,
+			    defaults[i]);
+			if (access(path, R_OK) != 0)
+				continue;
+			if ((r = ssh_auth_file(c, path, until, tried, sizeof(tried),
+			    err)) != 1)
+				return r;
+		}
+	}
+	return dx_err_set(err, DX_AUTH, "no key accepted for user '%s' (tried: %s)",
+	    d->user, tried[0] ? tried : "nothing: no agent, no identity file");
+}
+
+/*
+ * Reads stdout and stderr of ch into call (NULL: discard) until the remote
+ * side has sent EOF and closed the channel.  Returns 0, SSH_EXPIRED, or -1
+ * with err set (connection lost, channel error, output, deadline, abort).
+ */
+static int
+ssh_drain(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct dx_call_result *call,
+    int64_t until, struct dx_err *err)
+{
+	char buf[SSH_READ_BUF];
+	ssize_t n[2];
+	int r;
+
+	for (;;) {
+		bool got = false;
+
+		for (int k = 0; k < 2; k++) {
+			n[k] = libssh2_channel_read_ex(ch, k == 0 ? 0 :
+			    SSH_EXTENDED_DATA_STDERR, buf, sizeof(buf));
+			if (n[k] > 0) {
+				got = true;
+				if (call != NULL && dx_buf_append(k == 0 ?
+				    &call->out : &call->err, buf, (size_t)n[k]) == -1)
+					return dx_err_set(err, DX_OUTPUT,
+					    "out of memory capturing the output%s",
+					    c->what);
+			} else if (n[k] < 0 && n[k] != LIBSSH2_ERROR_EAGAIN) {
+				if (ssh_rc_fatal((int)n[k]))
+					return ssh_lost(c, err);
+				return dx_err_set(err, DX_CHANNEL, "channel failed%s: %s",
+				    c->what, ssh_errmsg(c->s));
+			}
+		}
+		if (got)
+			continue;
+		if (libssh2_channel_eof(ch) == 1)
+			break;
+		/* Both at 0 without EOF: closed without EOF; stop reading. */
+		if (n[0] == 0 && n[1] == 0)
+			return 0;
+		if ((r = ssh_wait(c, 0, until, err)) != 0)
+			return r;
+	}
+	while ((r = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN) {
+		if ((r = ssh_wait(c, 0, until, err)) != 0)
+			return r;
+	}
+	if (r < 0 && ssh_rc_fatal(r))
+		return ssh_lost(c, err);
+	return 0;
+}
+
+/* Closes and frees ch, waiting for the close no later than until. */
+static void
+ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
+{
+	struct dx_err ignored;
+	bool was = c->cleanup;
+	int r, i;
+
+	c->cleanup = true;
+	if (c->healthy) {
+		while ((r = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
+			if (ssh_wait(c, 0, until, &ignored) != 0)
+				break;
+		if (r < 0 && r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
+			ssh_mark_dead(c);
+	}
+	/*
+	 * Free sends a close if none went out yet, which may say EAGAIN; after
+	 * a shutdown it can only fail fast.  A channel that still will not go
+	 * is left to libssh2_session_free() rather than waited for.
+	 */
+	for (i = 0; (r = libssh2_channel_free(ch)) == LIBSSH2_ERROR_EAGAIN &&
+	    i < 6; i++)
+		if (i >= 2 || ssh_wait(c, 0, until, &ignored) != 0)
+			ssh_mark_dead(c);
+	c->cleanup = was;
+}
+
+/*
+ * Ends the command of a cut call: a second channel runs ssh_kill_script.
+ * Bounded by until; never watches the abort pipe.
+ */
+static void
+ssh_kill(struct ssh_conn *c, int64_t until)
+{
+	LIBSSH2_CHANNEL *ch;
+	struct dx_err ignored;
+	char saved[sizeof(c->what)];
+	int r;
+
+	if (!c->healthy)
+		return;
+	memcpy(saved, c->what, sizeof(saved));
+	c->cleanup = true;
+	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
+		r = libssh2_session_last_errno(c->s);
+		if (r != LIBSSH2_ERROR_EAGAIN) {
+			if (ssh_rc_fatal(r))
+				ssh_mark_dead(c);
+			goto out;
+		}
+		if (ssh_wait(c, 0, until, &ignored) != 0) {
+			/* A half-open channel leaves the session unusable. */
+			ssh_mark_dead(c);
+			goto out;
+		}
+	}
+	while ((r = libssh2_channel_exec(ch, ssh_kill_script)) ==
+	    LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(c, 0, until, &ignored) != 0)
+			break;
+	if (r == 0)
+		ssh_drain(c, ch, NULL, until, &ignored);
+	else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
+		ssh_mark_dead(c);
+	ssh_channel_end(c, ch, until);
+out:
+	c->cleanup = false;
+	memcpy(c->what, saved, sizeof(saved));
+}
+
+/* Exit status and signal of a finished channel into call. */
+static void
+ssh_exit_info(struct ssh_conn *c, LIBSSH2_CHANNEL *ch,
+    struct dx_call_result *call)
+{
+	char *sig = NULL;
+	size_t siglen = 0;
+
+	if (libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL,
+	    NULL) == 0 && sig != NULL && siglen > 0) {
+		const char *p = sig;
+
+		if (siglen > 3 && strncmp(p, "SIG", 3) == 0) {
+			p += 3;
+			siglen -= 3;
+		}
+		free(call->signal);
+		call->signal = strndup(p, siglen);
+		call->exit_status = -1;
+	} else {
+#ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
+		if (libssh2_channel_has_exit_status(ch))
+			call->exit_status = libssh2_channel_get_exit_status(ch);
+#else
+		/* 1.10 cannot tell "no exit status" from 0 (LIBSSH2-NOTES). */
+		call->exit_status = libssh2_channel_get_exit_status(ch);
+#endif
+	}
+	if (sig != NULL)
+		libssh2_free(c->s, sig);
+}
+
+/*
+ * Runs one call.  Fills call (output, status, error).  Returns 0 when the
+ * session can carry the next call, -1 when it cannot (lost, cut by the
+ * deadline or an abort, or no longer in a known state).
+ */
+static int
+ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
+    struct dx_call_result *call)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct dx_err *err = &call->error;
+	char label[100], tbuf[32];
+	int64_t start, until = 0, kill_until, dl = c->ctl->deadline;
+	int64_t tmo = c->ssh->opts.call_timeout_ms;
+	int r, rc = 0;
+
+	start = dx_now_ms();
+	if (tmo > 0)
+		until = start + tmo;
+	ssh_call_label(label, sizeof(label), idx, cmd);
+	snprintf(c->what, sizeof(c->what), " during %s", label);
+
+	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
+		r = libssh2_session_last_errno(c->s);
+		if (r != LIBSSH2_ERROR_EAGAIN) {
+			if (ssh_rc_fatal(r)) {
+				ssh_lost(c, err);
+				rc = -1;
+			} else
+				dx_err_set(err, DX_CHANNEL,
+				    "cannot open a channel for %s: %s", label,
+				    ssh_errmsg(c->s));
+			goto out;
+		}
+		if ((r = ssh_wait(c, 0, until, err)) != 0) {
+			if (r == SSH_EXPIRED)
+				dx_err_set(err, DX_CALL_TIMEOUT,
+				    "%s timed out after %s", label,
+				    ssh_fmt_ms(tbuf, sizeof(tbuf), tmo));
+			/* A half-open channel leaves the session unusable. */
+			c->healthy = false;
+			rc = -1;
+			goto out;
+		}
+	}
+	/* From here on the command may run: a retry must never send it again. */
+	c->res->calls_sent++;
+	while ((r = libssh2_channel_process_startup(ch, "exec", 4, cmd,
+	    (unsigned int)strlen(cmd))) == LIBSSH2_ERROR_EAGAIN) {
+		if ((r = ssh_wait(c, 0, until, err)) != 0)
+			goto cut;
+	}
+	if (r != 0) {
+		if (ssh_rc_fatal(r)) {
+			ssh_lost(c, err);
+			rc = -1;
+		} else
+			dx_err_set(err, DX_CHANNEL, "%s was refused by %s: %s", label,
+			    c->hp, ssh_errmsg(c->s));
+		goto out;
+	}
+	if ((r = ssh_drain(c, ch, call, until, err)) != 0)
+		goto cut;
+	ssh_exit_info(c, ch, call);
+	ssh_channel_end(c, ch, dx_now_ms() + 1000);
+	ch = NULL;
+	if (!c->healthy)
+		rc = -1;
+	goto out;
+
+cut:
+	/* r is SSH_EXPIRED (timeout) or -1 with err set. */
+	if (r == SSH_EXPIRED)
+		dx_err_set(err, DX_CALL_TIMEOUT, "%s timed out after %s", label,
+		    ssh_fmt_ms(tbuf, sizeof(tbuf), tmo));
+	if (err->kind == DX_CONNECTION_LOST || !c->healthy) {
+		rc = -1;
+		goto out;
+	}
+	if (err->kind != DX_CALL_TIMEOUT && err->kind != DX_OUTPUT &&
+	    err->kind != DX_CHANNEL)
+		rc = -1;		/* deadline, abort: no next call */
+	kill_until = dx_now_ms() + SSH_KILL_BUDGET_MS;
+	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
+		kill_until = dl + SSH_KILL_SLACK_MS;
+	ssh_kill(c, kill_until);
+	if (c->healthy) {
+		struct dx_err ignored;
+
+		/* Whatever the command wrote before it ended is kept. */
+		c->cleanup = true;
+		if (ssh_drain(c, ch, call, kill_until, &ignored) == 0)
+			ssh_exit_info(c, ch, call);
+		c->cleanup = false;
+		call->exit_status = -1;
+	}
+	if (!c->healthy)
+		rc = -1;
+out:
+	if (ch != NULL)
+		ssh_channel_end(c, ch, dx_now_ms() + 200);
+	call->elapsed_ms = dx_now_ms() - start;
+	if (call->error.kind == DX_OK && call->signal != NULL)
+		dx_err_set(err, DX_SIGNAL, "%s killed by signal %s", label,
+		    call->signal);
+	else if (call->error.kind == DX_OK && call->exit_status != 0)
+		dx_err_set(err, DX_NONZERO_EXIT, "%s exited with status %d", label,
+		    call->exit_status);
+	return rc;
+}
+
+static void
+ssh_conn_close(struct ssh_conn *c)
+{
+	int i;
+
+	if (c->s != NULL && c->healthy) {
+		/* One try: a full send buffer is no reason to wait. */
+		libssh2_session_disconnect_ex(c->s, SSH_DISCONNECT_BY_APPLICATION,
+		    "dronex done", "");
+	}
+	if (c->fd != -1)
+		shutdown(c->fd, SHUT_RDWR);
+	if (c->s != NULL)
+		for (i = 0; libssh2_session_free(c->s) == LIBSSH2_ERROR_EAGAIN &&
+		    i < 8; i++)
+			;
+	c->s = NULL;
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+void
+dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
+    struct dx_result *res)
+{
+	struct dx_ssh *ssh = arg;
+	const struct dx_drone *d = job->drone;
+	struct dx_known_hosts *kh = NULL;
+	struct dx_call_result *call;
+	struct ssh_conn c;
+	struct dx_err err;
+	const char *khpath = d->known_hosts;
+	char khbuf[PATH_MAX];
+	enum dx_kind why;
+	int64_t until;
+
+	dx_err_clear(&err);
+	memset(&c, 0, sizeof(c));
+	c.ssh = ssh;
+	c.drone = d;
+	c.ctl = ctl;
+	c.res = res;
+	c.fd = -1;
+	c.budget = d->connect_timeout_ms > 0 ? d->connect_timeout_ms :
+	    ssh->opts.connect_timeout_ms;
+	if (d->port == 22)
+		snprintf(c.hp, sizeof(c.hp), "%s", d->host);
+	else
+		snprintf(c.hp, sizeof(c.hp), "[%s]:%d", d->host, d->port);
+	res->hostkey_checked = false;
+
+	if (d->jump != NULL) {
+		dx_err_set(&err, DX_NETWORK, "jump hosts are not supported yet "
+		    "(drone '%s' jump '%s')", d->name, d->jump);
+		goto out;
+	}
+	if ((why = dx_ctl_aborted(ctl)) != DX_OK) {
+		dx_err_set(&err, why, why == DX_DEADLINE ? "deadline reached "
+		    "before connecting to %s" : "interrupted before connecting "
+		    "to %s", c.hp);
+		goto out;
+	}
+	if (ssh->opts.hostkey_policy != DX_HKC_OFF) {
+		if (khpath == NULL) {
+			snprintf(khbuf, sizeof(khbuf), "%s/.ssh/known_hosts",
+			    ssh->home ? ssh->home : "");
+			khpath = khbuf;
+		}
+		if ((kh = ssh_kh_get(ssh, khpath, &err)) == NULL)
+			goto out;
+	}
+	until = dx_now_ms() + c.budget;
+	if (ssh_connect(&c, until, &err) == -1 ||
+	    ssh_handshake(&c, kh, until, &err) == -1 ||
+	    ssh_hostkey(&c, kh, khpath, &err) == -1 ||
+	    ssh_auth(&c, until, &err) == -1)
+		goto out;
+	if (ssh->opts.keepalive_s > 0) {
+		libssh2_keepalive_config(c.s, 1, (unsigned)ssh->opts.keepalive_s);
+		c.ka_next = dx_now_ms() + (int64_t)ssh->opts.keepalive_s * 1000;
+	}
+	for (size_t i = 0; i < job->ncalls; i++) {
+		int rc;
+
+		if ((call = dx_result_add_call(res, job->calls[i],
+		    ssh->opts.max_output, &err)) == NULL)
+			goto out;
+		rc = ssh_call(&c, i, job->calls[i], call);
+		if (call->error.kind != DX_OK && res->error.kind == DX_OK)
+			res->error = call->error;
+		if (rc == -1 || (call->error.kind != DX_OK && ctl->fail_fast))
+			break;
+	}
+out:
+	ssh_conn_close(&c);
+	if (err.kind != DX_OK && res->error.kind == DX_OK)
+		res->error = err;
+}
