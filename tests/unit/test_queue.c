@@ -16,19 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "dronex.h"
 
 enum fake_mode {
-	F_OK = 0,	/* one call, exit 0 */
-	F_FAIL,		/* fail with kind and msg (after a sent call if sent) */
-	F_HANG,		/* wait for the abort pipe or the deadline */
-	F_FLAKY,	/* fail to connect "times" times, then succeed */
-	F_SLEEP,	/* sleep sleep_ms, then succeed */
-	F_MEET		/* wait until env->meet drones run at once, then ok */
+	FK_OK = 0,	/* one call, exit 0 */
+	FK_FAIL,		/* fail with kind and msg (after a sent call if sent) */
+	FK_HANG,		/* wait for the abort pipe or the deadline */
+	FK_FLAKY,	/* fail to connect "times" times, then succeed */
+	FK_SLEEP,	/* sleep sleep_ms, then succeed */
+	FK_MEET		/* wait until env->meet drones run at once, then ok */
 };
 
 struct env;
@@ -48,7 +50,7 @@ struct fake {
 	atomic_int	 seen_abort;	/* dx_ctl_aborted() when it returned */
 	atomic_llong	 seen_deadline;	/* ctl->deadline */
 	atomic_bool	 seen_fail_fast;
-	atomic_bool	 seen_pollin;	/* F_HANG woke on a readable pipe */
+	atomic_bool	 seen_pollin;	/* FK_HANG woke on a readable pipe */
 };
 
 struct env {
@@ -57,7 +59,7 @@ struct env {
 	atomic_size_t	 nstarted;
 	size_t		*order;		/* job index of each exec start */
 	size_t		 norder;
-	pthread_mutex_t	 mu;		/* F_MEET */
+	pthread_mutex_t	 mu;		/* FK_MEET */
 	pthread_cond_t	 cv;
 	int		 meet;
 	bool		 met;
@@ -149,10 +151,10 @@ fake_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 	atomic_store(&f->seen_fail_fast, ctl->fail_fast);
 
 	switch (f->mode) {
-	case F_OK:
-	case F_SLEEP:
-	case F_MEET:
-		if (f->mode == F_MEET)
+	case FK_OK:
+	case FK_SLEEP:
+	case FK_MEET:
+		if (f->mode == FK_MEET)
 			fake_meet(env, f, res);
 		if (f->sleep_ms > 0)
 			msleep(f->sleep_ms);
@@ -165,7 +167,7 @@ fake_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		dx_buf_append(&c->out, "hello\n", 6);
 		c->exit_status = 0;
 		break;
-	case F_FAIL:
+	case FK_FAIL:
 		if (f->sent) {
 			res->calls_sent = 1;
 			if ((c = dx_result_add_call(res, job->calls[0], 64,
@@ -174,12 +176,12 @@ fake_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		}
 		dx_err_set(&res->error, f->kind, "%s", f->msg);
 		break;
-	case F_FLAKY:
+	case FK_FLAKY:
 		if (n <= f->times)
 			dx_err_set(&res->error, f->kind,
 			    "connection to 'd' failed (attempt %d)", n);
 		break;
-	case F_HANG:
+	case FK_HANG:
 		res->calls_sent = 1;
 		pfd.fd = ctl->abort_fd;
 		pfd.events = POLLIN;
@@ -335,7 +337,7 @@ check_fanout(size_t fanout)
 	 * reached or they fail after 10 s. */
 	b->env.meet = (int)fanout;
 	for (i = 0; i < b->n; i++) {
-		b->fakes[i].mode = F_MEET;
+		b->fakes[i].mode = FK_MEET;
 		b->fakes[i].sleep_ms = 1 + (int)(i % 3);
 	}
 	bench_run(b);
@@ -374,7 +376,7 @@ Test(queue, short_drones_never_exceed_the_fanout, .timeout = 60)
 	for (f = 0; f < sizeof(fanouts) / sizeof(fanouts[0]); f++) {
 		b = bench_new(200, fanouts[f]);
 		for (i = 0; i < b->n; i++) {
-			b->fakes[i].mode = i % 2 ? F_SLEEP : F_OK;
+			b->fakes[i].mode = i % 2 ? FK_SLEEP : FK_OK;
 			b->fakes[i].sleep_ms = (int)(i % 4);
 		}
 		bench_run(b);
@@ -393,7 +395,7 @@ Test(queue, fanout_above_drone_count_starts_them_all_at_once, .timeout = 60)
 
 	b->env.meet = 5;
 	for (i = 0; i < b->n; i++)
-		b->fakes[i].mode = F_MEET;
+		b->fakes[i].mode = FK_MEET;
 	bench_run(b);
 	for (i = 0; i < b->n; i++)
 		cr_assert_eq(b->seen[i].status, DX_ST_OK, "%s",
@@ -445,7 +447,7 @@ Test(queue, one_failure_is_captured_while_the_others_succeed)
 	char *e;
 	size_t i;
 
-	b->fakes[3].mode = F_FAIL;
+	b->fakes[3].mode = FK_FAIL;
 	b->fakes[3].kind = DX_AUTH;
 	b->fakes[3].msg = "no key accepted for 'deploy'";
 	bench_run(b);
@@ -488,7 +490,7 @@ Test(queue, consolidated_error_matches_the_spec_example)
 	strcpy(b->names[2], "web-02");
 	b->fakes[0].priority = 10;
 	b->fakes[1].priority = 5;
-	b->fakes[1].mode = F_FAIL;
+	b->fakes[1].mode = FK_FAIL;
 	b->fakes[1].kind = DX_HOSTKEY_MISMATCH;
 	b->fakes[1].msg = "host key for 'db1' does not match";
 	b->opts.max_failures = 1;
@@ -507,14 +509,14 @@ Test(queue, consolidated_error_names_every_bad_drone_in_add_order)
 	struct bench *b = bench_new(6, 2);
 	char *e;
 
-	b->fakes[5].mode = F_FAIL;
+	b->fakes[5].mode = FK_FAIL;
 	b->fakes[5].kind = DX_CONNECT_REFUSED;
 	b->fakes[5].msg = "connection refused";
 	b->fakes[5].priority = 9;	/* finishes first, named last */
-	b->fakes[1].mode = F_FAIL;
+	b->fakes[1].mode = FK_FAIL;
 	b->fakes[1].kind = DX_NONZERO_EXIT;
 	b->fakes[1].msg = "call 'false' exited 1";
-	b->fakes[4].mode = F_FAIL;
+	b->fakes[4].mode = FK_FAIL;
 	b->fakes[4].kind = DX_OUTPUT;
 	b->fakes[4].msg = "out of memory";
 	bench_run(b);
@@ -544,10 +546,10 @@ Test(queue, internal_and_output_errors_stay_in_their_drone)
 	struct bench *b = bench_new(20, 5);
 	size_t i;
 
-	b->fakes[2].mode = F_FAIL;
+	b->fakes[2].mode = FK_FAIL;
 	b->fakes[2].kind = DX_INTERNAL;
 	b->fakes[2].msg = "executor crashed";
-	b->fakes[9].mode = F_FAIL;
+	b->fakes[9].mode = FK_FAIL;
 	b->fakes[9].kind = DX_OUTPUT;
 	b->fakes[9].msg = "out of memory keeping stdout";
 	b->fakes[9].sent = true;
@@ -572,7 +574,7 @@ Test(queue, drones_without_calls_are_ok_without_exec)
 	b->fakes[0].ncalls = 0;
 	b->fakes[3].ncalls = 0;
 	b->fakes[5].ncalls = 0;
-	b->fakes[5].mode = F_FAIL;	/* would fail if it were run */
+	b->fakes[5].mode = FK_FAIL;	/* would fail if it were run */
 	b->fakes[5].kind = DX_AUTH;
 	b->fakes[5].msg = "no";
 	bench_run(b);
@@ -616,7 +618,7 @@ Test(queue, deadline_cuts_hanging_drones_and_skips_the_rest, .timeout = 30)
 	int64_t t0;
 
 	for (i = 0; i < b->n; i++)
-		b->fakes[i].mode = F_HANG;
+		b->fakes[i].mode = FK_HANG;
 	b->opts.deadline_ms = 300;
 	t0 = dx_now_ms();
 	bench_run(b);
@@ -655,7 +657,7 @@ Test(queue, deadline_in_whole_seconds_is_said_in_seconds, .timeout = 30)
 {
 	struct bench *b = bench_new(2, 1);
 
-	b->fakes[0].mode = F_HANG;
+	b->fakes[0].mode = FK_HANG;
 	b->opts.deadline_ms = 1000;
 	bench_run(b);
 	cr_assert_eq(b->seen[1].status, DX_ST_SKIPPED);
@@ -682,9 +684,9 @@ Test(queue, waiting_for_drones_and_retries_burns_no_cpu, .timeout = 30)
 
 	/* Two drones hang until the deadline, two wait to retry: for 600 ms
 	 * nothing has work to do, so nothing may spin. */
-	b->fakes[0].mode = F_HANG;
-	b->fakes[1].mode = F_HANG;
-	b->fakes[2].mode = F_FLAKY;
+	b->fakes[0].mode = FK_HANG;
+	b->fakes[1].mode = FK_HANG;
+	b->fakes[2].mode = FK_FLAKY;
 	b->fakes[2].kind = DX_CONNECT_REFUSED;
 	b->fakes[2].times = 100;
 	b->fakes[3] = b->fakes[2];
@@ -742,7 +744,7 @@ Test(queue, abort_from_another_thread_interrupts_the_run, .timeout = 30)
 	char *e;
 
 	for (i = 0; i < b->n; i++)
-		b->fakes[i].mode = F_HANG;
+		b->fakes[i].mode = FK_HANG;
 	b->opts.deadline_ms = 20000;	/* must not be what ends it */
 	bench_make(b);
 	a.q = b->q;
@@ -806,7 +808,7 @@ Test(queue, abort_pipe_stays_readable_for_every_poller, .timeout = 30)
 
 	/* All eight wait on the pipe; one byte must wake every one. */
 	for (i = 0; i < b->n; i++)
-		b->fakes[i].mode = F_HANG;
+		b->fakes[i].mode = FK_HANG;
 	bench_make(b);
 	a.q = b->q;
 	a.after_ms = 100;
@@ -833,7 +835,7 @@ Test(queue, max_failures_stops_starting_drones)
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
-		b->fakes[i].mode = F_FAIL;
+		b->fakes[i].mode = FK_FAIL;
 		b->fakes[i].kind = DX_AUTH;
 		b->fakes[i].msg = "denied";
 	}
@@ -860,7 +862,7 @@ Test(queue, max_failures_lets_running_drones_finish, .timeout = 30)
 	size_t i, started;
 
 	for (i = 0; i < b->n; i++) {
-		b->fakes[i].mode = i % 2 ? F_FAIL : F_SLEEP;
+		b->fakes[i].mode = i % 2 ? FK_FAIL : FK_SLEEP;
 		b->fakes[i].kind = DX_CONNECT_REFUSED;
 		b->fakes[i].msg = "refused";
 		b->fakes[i].sleep_ms = 5;
@@ -883,7 +885,7 @@ Test(queue, skipped_drones_do_not_trip_the_breaker)
 	struct bench *b = bench_new(4, 1);
 	struct dx_summary sum;
 
-	b->fakes[0].mode = F_FAIL;
+	b->fakes[0].mode = FK_FAIL;
 	b->fakes[0].kind = DX_AUTH;
 	b->fakes[0].msg = "denied";
 	b->opts.max_failures = 2;
@@ -900,7 +902,7 @@ Test(queue, connection_failures_are_retried_until_success)
 {
 	struct bench *b = bench_new(1, 1);
 
-	b->fakes[0].mode = F_FLAKY;
+	b->fakes[0].mode = FK_FLAKY;
 	b->fakes[0].kind = DX_CONNECT_REFUSED;
 	b->fakes[0].times = 2;
 	b->opts.retries = 3;
@@ -920,7 +922,7 @@ Test(queue, retries_stop_after_the_last_attempt)
 	struct bench *b = bench_new(n, 8);
 
 	for (i = 0; i < n; i++) {
-		b->fakes[i].mode = F_FLAKY;
+		b->fakes[i].mode = FK_FLAKY;
 		b->fakes[i].kind = kinds[i];
 		b->fakes[i].times = 100;
 	}
@@ -941,7 +943,7 @@ Test(queue, no_retry_once_a_call_was_sent)
 {
 	struct bench *b = bench_new(1, 1);
 
-	b->fakes[0].mode = F_FAIL;
+	b->fakes[0].mode = FK_FAIL;
 	b->fakes[0].kind = DX_CONNECTION_LOST;
 	b->fakes[0].msg = "connection lost during call 'uptime'";
 	b->fakes[0].sent = true;
@@ -962,7 +964,7 @@ Test(queue, no_retry_for_non_connection_kinds)
 	struct bench *b = bench_new(n, 2);
 
 	for (i = 0; i < n; i++) {
-		b->fakes[i].mode = F_FAIL;
+		b->fakes[i].mode = FK_FAIL;
 		b->fakes[i].kind = kinds[i];
 		b->fakes[i].msg = "no";
 	}
@@ -980,7 +982,7 @@ Test(queue, retry_delay_is_waited_and_counted_in_elapsed)
 {
 	struct bench *b = bench_new(1, 1);
 
-	b->fakes[0].mode = F_FLAKY;
+	b->fakes[0].mode = FK_FLAKY;
 	b->fakes[0].kind = DX_CONNECT_TIMEOUT;
 	b->fakes[0].times = 2;
 	b->opts.retries = 2;
@@ -1001,7 +1003,7 @@ Test(queue, abort_ends_a_retry_wait_at_once, .timeout = 30)
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
-		b->fakes[i].mode = F_FLAKY;
+		b->fakes[i].mode = FK_FLAKY;
 		b->fakes[i].kind = DX_CONNECT_REFUSED;
 		b->fakes[i].times = 100;
 	}
@@ -1028,7 +1030,7 @@ Test(queue, deadline_ends_a_retry_wait, .timeout = 30)
 {
 	struct bench *b = bench_new(1, 1);
 
-	b->fakes[0].mode = F_FLAKY;
+	b->fakes[0].mode = FK_FLAKY;
 	b->fakes[0].kind = DX_NETWORK;
 	b->fakes[0].times = 100;
 	b->opts.retries = 5;
@@ -1055,16 +1057,16 @@ Test(queue, done_is_called_once_per_drone_with_its_index, .timeout = 60)
 			b->fakes[i].ncalls = 0;
 			break;
 		case 1:
-			b->fakes[i].mode = F_FAIL;
+			b->fakes[i].mode = FK_FAIL;
 			b->fakes[i].kind = DX_NONZERO_EXIT;
 			b->fakes[i].msg = "exit 1";
 			break;
 		case 2:
-			b->fakes[i].mode = F_SLEEP;
+			b->fakes[i].mode = FK_SLEEP;
 			b->fakes[i].sleep_ms = 2;
 			break;
 		case 3:
-			b->fakes[i].mode = F_FLAKY;
+			b->fakes[i].mode = FK_FLAKY;
 			b->fakes[i].kind = DX_CONNECT_REFUSED;
 			b->fakes[i].times = 1;
 			break;
@@ -1132,9 +1134,9 @@ Test(queue, two_queues_run_at_once_without_sharing_state, .timeout = 30)
 	size_t i;
 
 	for (i = 0; i < hung->n; i++)
-		hung->fakes[i].mode = F_HANG;
+		hung->fakes[i].mode = FK_HANG;
 	for (i = 0; i < fine->n; i++) {
-		fine->fakes[i].mode = F_SLEEP;
+		fine->fakes[i].mode = FK_SLEEP;
 		fine->fakes[i].sleep_ms = 5;
 	}
 	bench_make(hung);
@@ -1174,6 +1176,60 @@ Test(queue, thread_start_failure_fails_the_drone_not_the_run)
 	cr_assert_eq(atomic_load(&b->env.nstarted), 0);
 	cr_assert_eq(dx_queue_peak_running(b->q), 0);
 	bench_free(b);
+}
+
+/*
+ * Sanitizers reserve terabytes of shadow memory and die when an mmap fails,
+ * so the address-space limit below is only tried without them.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TEST_SANITIZED 1
+#endif
+#endif
+
+Test(queue, threads_refused_while_others_run_wait_for_a_slot, .timeout = 60)
+{
+#ifdef TEST_SANITIZED
+	cr_skip_test("an address-space limit breaks sanitizers");
+#else
+	struct bench *b = bench_new(8, 8);
+	struct rlimit old, lim;
+	unsigned long pages = 0;
+	FILE *f;
+	size_t i;
+
+	if (getenv("DX_TEST_NO_RLIMIT") != NULL)
+		cr_skip_test("DX_TEST_NO_RLIMIT is set");
+	/* Room for about two 64 MiB stacks beyond what is mapped now. */
+	cr_assert_not_null(f = fopen("/proc/self/statm", "r"));
+	cr_assert_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	for (i = 0; i < b->n; i++) {
+		b->fakes[i].mode = FK_SLEEP;
+		b->fakes[i].sleep_ms = 50;
+	}
+	b->opts.stack_size = (size_t)64 << 20;
+	bench_make(b);
+	cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+	    ((rlim_t)160 << 20);
+	cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+	bench_run(b);
+	cr_assert_eq(setrlimit(RLIMIT_AS, &old), 0);
+	bench_check_done_once(b);
+	for (i = 0; i < b->n; i++)
+		cr_assert_eq(b->seen[i].status, DX_ST_OK, "drone %zu: %s", i,
+		    b->seen[i].error.msg);
+	cr_assert_geq(dx_queue_peak_running(b->q), 1);
+	cr_assert_lt(dx_queue_peak_running(b->q), 8,
+	    "the limit did not bite: %zu threads at once",
+	    dx_queue_peak_running(b->q));
+	bench_free(b);
+#endif
 }
 
 /* API misuse is an error value. */
