@@ -104,8 +104,6 @@
 #define QUEUE_STACK_FLOOR	((size_t)PTHREAD_STACK_MIN)
 #endif
 
-struct dx_queue;
-
 /* One fan-out slot: the state of one running drone thread. */
 struct queue_slot {
 	struct dx_queue	*q;		/* set once in dx_queue_run() */
