@@ -24,3 +24,12 @@ tests_unit_test_queue_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
 endif
+
+# The queue tests again, compiled against tests/tsan/criterion/criterion.h
+# (criterion itself cannot start under ThreadSanitizer); make
+# check-sanitize runs this one in its --enable-tsan build.
+check_PROGRAMS += tests/tsan/test_queue
+tests_tsan_test_queue_SOURCES = tests/unit/test_queue.c
+tests_tsan_test_queue_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_tsan_test_queue_LDADD = $(DX_LIBS)
+EXTRA_DIST += tests/tsan/criterion/criterion.h
