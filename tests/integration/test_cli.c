@@ -537,3 +537,18 @@ Test(cli, text_format_shows_the_output, .timeout = 30)
 	json_decref(inv);
 	free(path);
 }
+
+Test(cli, pretty_output_is_the_same_document_indented, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv = dxh_inv_new(1);
+	char *path = dxh_inv_write(inv);
+
+	dxh_run(&r, "exec", "-i", path, "--pretty", "--", "echo", "p", NULL);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), "p\n");
+	cr_expect_gt(dxh_count_lines(r.out, ""), 5, "not indented: %s", r.out);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+}

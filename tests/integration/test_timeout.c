@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,26 @@ to_left_after_1s(const char *needle)
 {
 	usleep(1000 * 1000);
 	return dxh_count_procs(needle);
+}
+
+/* The leftover checks below mean nothing unless the counter can see one. */
+Test(timeout, the_process_counter_sees_a_running_sleep, .timeout = 10)
+{
+	pid_t pid;
+	int st;
+
+	cr_assert_eq(dxh_count_procs("sleep 66.5"), 0);
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		execlp("sleep", "sleep", "66.5", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200 * 1000);
+	cr_expect_eq(dxh_count_procs("sleep 66.5"), 1);
+	kill(pid, SIGKILL);
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	cr_expect_eq(dxh_count_procs("sleep 66.5"), 0);
 }
 
 Test(timeout, a_call_timeout_cuts_the_call_and_ends_it_on_the_drone, .timeout = 30)
@@ -191,6 +213,33 @@ Test(timeout, a_hung_drone_does_not_hold_up_the_others, .timeout = 30)
 		cr_expect_str_eq(dxh_call_str(&r, name, 0, "stdout"), "fine\n", "%s", name);
 	}
 	cr_expect_eq(to_left_after_1s("sleep 64.5"), 0);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+}
+
+Test(timeout, sigterm_also_prints_results_and_exits_130, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv;
+	char *path;
+	struct dxh_opts o = { .timeout = 20, .signal = SIGTERM, .signal_after = 1.0 };
+
+	cr_assert_eq(dxh_count_procs("sleep 65.5"), 0, "a 'sleep 65.5' is already running");
+	inv = dxh_inv_new(1);
+	path = dxh_inv_write(inv);
+	{
+		const char *av[] = { "exec", "-i", path, "--", "sleep", "65.5", NULL };
+
+		dxh_run_argv(&r, av, &o);
+	}
+	cr_expect_eq(r.status, 130, "exit %d (signal %d), stderr: %s", r.status, r.termsig,
+	    r.err);
+	cr_expect_leq(r.wall, 3.5, "took %.2f s after SIGTERM at 1 s", r.wall);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
+	cr_expect_eq(dxh_summary(&r, "drones"), 1);
+	cr_expect_eq(to_left_after_1s("sleep 65.5"), 0,
+	    "the interrupted command is still running on the drone");
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
