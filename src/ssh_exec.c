@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include <libssh2.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "knownhosts.h"
@@ -101,13 +102,6 @@ static const char ssh_kill_script[] =
     /* Then KILL to what is left. */
     "for p in $g; do kill -s KILL -- -$p 2>/dev/null; done; exit 0'";
 
-/* Host key algorithms libssh2 1.10 knows, in the order we like them. */
-static const char *const ssh_hostkey_algs[] = {
-	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
-	"ssh-dss"
-};
-
 struct ssh_khfile {
 	struct ssh_khfile	*next;
 	char			*path;
@@ -115,13 +109,30 @@ struct ssh_khfile {
 	struct dx_err		 err;		/* why not */
 };
 
+/*
+ * An identity file read once: unencrypted OpenSSH-format ed25519 keys are
+ * kept parsed and signed with here (libssh2 would re-read and re-parse
+ * the file for every drone, most of a drone's client CPU); any other key
+ * goes to libssh2_userauth_publickey_fromfile_ex() each time.
+ */
+struct ssh_idfile {
+	struct ssh_idfile	*next;
+	char			*path;
+	unsigned char		*pub;		/* wire-format public key blob */
+	size_t			 publen;
+	EVP_PKEY		*pkey;		/* NULL: not ours, use libssh2 */
+};
+
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
 	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
 	bool			 agent;		/* SSH_AUTH_SOCK was set */
+	char			*hk_algs;	/* ",alg,alg," libssh2 supports */
 	pthread_mutex_t		 kh_lock;	/* guards kh_files */
 	struct ssh_khfile	*kh_files;	/* kh_lock */
 	pthread_rwlock_t	 kh_rw;		/* read: lookups; write: appends */
+	pthread_mutex_t		 id_lock;	/* guards id_files */
+	struct ssh_idfile	*id_files;	/* id_lock; immutable once listed */
 };
 
 /* One drone's connection; lives on the drone thread's stack. */
@@ -333,6 +344,40 @@ out:
 	return kh;
 }
 
+/*
+ * The host key algorithms this libssh2 build supports, as ",a,b,"; NULL if
+ * unknown (then no preference is set).  libssh2_session_method_pref()
+ * must only see supported names: 1.10 drops the others with an
+ * overlapping memcpy.
+ */
+static char *
+ssh_supported_hostkey_algs(void)
+{
+	LIBSSH2_SESSION *s;
+	const char **algs = NULL;
+	char *list = NULL;
+	size_t len = 2;
+	int n;
+
+	if ((s = libssh2_session_init()) == NULL)
+		return NULL;
+	if ((n = libssh2_session_supported_algs(s, LIBSSH2_METHOD_HOSTKEY,
+	    &algs)) > 0) {
+		for (int i = 0; i < n; i++)
+			len += strlen(algs[i]) + 1;
+		if ((list = malloc(len)) != NULL) {
+			strcpy(list, ",");
+			for (int i = 0; i < n; i++) {
+				strcat(list, algs[i]);
+				strcat(list, ",");
+			}
+		}
+		libssh2_free(s, algs);
+	}
+	libssh2_session_free(s);
+	return list;
+}
+
 struct dx_ssh *
 dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 {
@@ -350,13 +395,24 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		goto oom;
 	}
 	ssh->agent = (sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0';
+	ssh->hk_algs = ssh_supported_hostkey_algs();
 	if (pthread_mutex_init(&ssh->kh_lock, NULL) != 0) {
+		free(ssh->hk_algs);
+		free(ssh->home);
+		free(ssh);
+		goto oom;
+	}
+	if (pthread_mutex_init(&ssh->id_lock, NULL) != 0) {
+		pthread_mutex_destroy(&ssh->kh_lock);
+		free(ssh->hk_algs);
 		free(ssh->home);
 		free(ssh);
 		goto oom;
 	}
 	if (pthread_rwlock_init(&ssh->kh_rw, NULL) != 0) {
+		pthread_mutex_destroy(&ssh->id_lock);
 		pthread_mutex_destroy(&ssh->kh_lock);
+		free(ssh->hk_algs);
 		free(ssh->home);
 		free(ssh);
 		goto oom;
@@ -371,9 +427,18 @@ void
 dx_ssh_free(struct dx_ssh *ssh)
 {
 	struct ssh_khfile *f, *next;
+	struct ssh_idfile *id, *idnext;
 
 	if (ssh == NULL)
 		return;
+	for (id = ssh->id_files; id != NULL; id = idnext) {
+		idnext = id->next;
+		EVP_PKEY_free(id->pkey);
+		free(id->pub);
+		free(id->path);
+		free(id);
+	}
+	pthread_mutex_destroy(&ssh->id_lock);
 	for (f = ssh->kh_files; f != NULL; f = next) {
 		next = f->next;
 		dx_known_hosts_free(f->kh);
@@ -382,6 +447,7 @@ dx_ssh_free(struct dx_ssh *ssh)
 	}
 	pthread_rwlock_destroy(&ssh->kh_rw);
 	pthread_mutex_destroy(&ssh->kh_lock);
+	free(ssh->hk_algs);
 	free(ssh->home);
 	free(ssh);
 }
@@ -496,6 +562,25 @@ out:
 	return rc;
 }
 
+/* Appends alg to the comma list pref if libssh2 supports it and it is new. */
+static void
+ssh_pref_add(const char *supported, char *pref, size_t size, const char *alg,
+    size_t alen)
+{
+	char key[128];
+	size_t len = strlen(pref);
+
+	if (alen + 3 > sizeof(key))
+		return;
+	snprintf(key, sizeof(key), ",%.*s,", (int)alen, alg);
+	if (strstr(supported, key) == NULL)
+		return;
+	/* pref is kept as ",a,b," too while it is built. */
+	if (strstr(pref, key) != NULL || len + alen + 2 > size)
+		return;
+	snprintf(pref + len, size - len, "%s%.*s,", len ? "" : ",", (int)alen, alg);
+}
+
 /*
  * Puts the host key types known_hosts has for this host first, as
  * OpenSSH does, so that the server shows a key we can check.
@@ -503,42 +588,33 @@ out:
 static void
 ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 {
-	const char *types[8];
-	char pref[512];
-	size_t n, len = 0;
+	const char *sup = c->ssh->hk_algs, *types[8], *p, *e;
+	char pref[1024];
+	size_t n;
 
+	if (sup == NULL)
+		return;
+	pref[0] = '\0';
 	pthread_rwlock_rdlock(&c->ssh->kh_rw);
 	n = dx_known_hosts_types(kh, c->drone->host, c->drone->port, types, 8);
-	pref[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		const char *t = strcmp(types[i], "ssh-rsa") == 0 ?
-		    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : types[i];
-
-		if (len + strlen(t) + 2 < sizeof(pref))
-			len += (size_t)snprintf(pref + len, sizeof(pref) - len,
-			    "%s%s", len ? "," : "", t);
+		/* An RSA key signs with SHA-2 where both sides can. */
+		if (strcmp(types[i], "ssh-rsa") == 0) {
+			ssh_pref_add(sup, pref, sizeof(pref), "rsa-sha2-512", 12);
+			ssh_pref_add(sup, pref, sizeof(pref), "rsa-sha2-256", 12);
+		}
+		ssh_pref_add(sup, pref, sizeof(pref), types[i], strlen(types[i]));
 	}
 	pthread_rwlock_unlock(&c->ssh->kh_rw);
-	if (n == 0)
+	if (pref[0] == '\0')
 		return;
-	for (size_t i = 0; i < sizeof(ssh_hostkey_algs) /
-	    sizeof(ssh_hostkey_algs[0]); i++) {
-		const char *t = ssh_hostkey_algs[i];
-		size_t tl = strlen(t);
-		const char *p = pref;
-		bool seen = false;
-
-		while ((p = strstr(p, t)) != NULL && !seen) {
-			seen = (p == pref || p[-1] == ',') &&
-			    (p[tl] == ',' || p[tl] == '\0');
-			p += tl;
-		}
-		if (!seen && len + tl + 2 < sizeof(pref))
-			len += (size_t)snprintf(pref + len, sizeof(pref) - len,
-			    ",%s", t);
+	/* Then everything else, in libssh2's own order. */
+	for (p = sup + 1; *p != '\0'; p = e + 1) {
+		e = strchr(p, ',');
+		ssh_pref_add(sup, pref, sizeof(pref), p, (size_t)(e - p));
 	}
-	/* Unknown names are dropped by libssh2; a failure keeps its default. */
-	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref);
+	pref[strlen(pref) - 1] = '\0';
+	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref + 1);
 }
 
 static int
@@ -678,6 +754,184 @@ ssh_key_encrypted(const char *path)
 	    memcmp(bin + 15, "\0\0\0\4none", 8) != 0;
 }
 
+/* Bounded reader over an SSH wire-format buffer. */
+struct ssh_rd {
+	const unsigned char	*p;
+	size_t			 left;
+};
+
+static bool
+ssh_rd_u32(struct ssh_rd *r, uint32_t *v)
+{
+	if (r->left < 4)
+		return false;
+	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
+	    (uint32_t)r->p[2] << 8 | r->p[3];
+	r->p += 4;
+	r->left -= 4;
+	return true;
+}
+
+static bool
+ssh_rd_str(struct ssh_rd *r, const unsigned char **s, size_t *len)
+{
+	uint32_t n;
+
+	if (!ssh_rd_u32(r, &n) || n > r->left)
+		return false;
+	*s = r->p;
+	*len = n;
+	r->p += n;
+	r->left -= n;
+	return true;
+}
+
+static bool
+ssh_rd_is(struct ssh_rd *r, const char *want)
+{
+	const unsigned char *s;
+	size_t len;
+
+	return ssh_rd_str(r, &s, &len) && len == strlen(want) &&
+	    memcmp(s, want, len) == 0;
+}
+
+/*
+ * Parses an unencrypted OpenSSH-format ed25519 private key (PROTOCOL.key)
+ * into id->pub and id->pkey.  Anything else leaves id->pkey NULL.
+ */
+static void
+ssh_id_parse(struct ssh_idfile *id, const char *text)
+{
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	const unsigned char *pub, *ktype, *kpub, *kpriv;
+	size_t publen, ktlen, kplen, kslen, k = 0, pad = 0;
+	unsigned char *bin = NULL;
+	char *b64 = NULL;
+	const char *p, *e;
+	struct ssh_rd r;
+	uint32_t nkeys, c1, c2;
+	int n;
+
+	if ((p = strstr(text, begin)) == NULL ||
+	    (e = strstr(p, "-----END OPENSSH PRIVATE KEY-----")) == NULL)
+		return;
+	p += sizeof(begin) - 1;
+	if ((b64 = malloc((size_t)(e - p) + 1)) == NULL)
+		return;
+	for (; p < e; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
+			b64[k++] = *p;
+	if (k == 0 || k % 4 != 0 || (bin = malloc(k / 4 * 3)) == NULL)
+		goto out;
+	pad = (b64[k - 1] == '=') + (b64[k - 2] == '=');
+	if ((n = EVP_DecodeBlock(bin, (unsigned char *)b64, (int)k)) < 0 ||
+	    (size_t)n < pad)
+		goto out;
+	r.p = bin;
+	r.left = (size_t)n - pad;
+	if (r.left < 15 || memcmp(r.p, "openssh-key-v1", 15) != 0)
+		goto out;
+	r.p += 15;
+	r.left -= 15;
+	if (!ssh_rd_is(&r, "none") || !ssh_rd_is(&r, "none") ||
+	    !ssh_rd_str(&r, &ktype, &ktlen) || !ssh_rd_u32(&r, &nkeys) ||
+	    nkeys != 1 || !ssh_rd_str(&r, &pub, &publen) ||
+	    !ssh_rd_str(&r, &kpriv, &kslen))
+		goto out;
+	/* The private section: check words, type, public, secret. */
+	r.p = kpriv;
+	r.left = kslen;
+	if (!ssh_rd_u32(&r, &c1) || !ssh_rd_u32(&r, &c2) || c1 != c2 ||
+	    !ssh_rd_is(&r, "ssh-ed25519") || !ssh_rd_str(&r, &kpub, &kplen) ||
+	    kplen != 32 || !ssh_rd_str(&r, &kpriv, &kslen) || kslen != 64 ||
+	    memcmp(kpriv + 32, kpub, 32) != 0)
+		goto out;
+	/* The public blob must be the same key. */
+	if (publen != 4 + 11 + 4 + 32 || memcmp(pub + 19, kpub, 32) != 0 ||
+	    memcmp(pub + 4, "ssh-ed25519", 11) != 0)
+		goto out;
+	if ((id->pub = malloc(publen)) == NULL)
+		goto out;
+	memcpy(id->pub, pub, publen);
+	id->publen = publen;
+	if ((id->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+	    kpriv, 32)) == NULL) {
+		free(id->pub);
+		id->pub = NULL;
+	}
+out:
+	if (bin != NULL) {
+		OPENSSL_cleanse(bin, k / 4 * 3);
+		free(bin);
+	}
+	if (b64 != NULL) {
+		OPENSSL_cleanse(b64, k);
+		free(b64);
+	}
+}
+
+/* The cached identity for path (loaded on first use), or NULL (OOM). */
+static struct ssh_idfile *
+ssh_id_get(struct dx_ssh *ssh, const char *path)
+{
+	struct ssh_idfile *id;
+	char text[8192];
+	size_t n;
+	FILE *f;
+
+	pthread_mutex_lock(&ssh->id_lock);
+	for (id = ssh->id_files; id != NULL; id = id->next)
+		if (strcmp(id->path, path) == 0)
+			goto out;
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->path = strdup(path)) == NULL) {
+		free(id);
+		id = NULL;
+		goto out;
+	}
+	if ((f = fopen(path, "re")) != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		ssh_id_parse(id, text);
+		OPENSSL_cleanse(text, n);
+	}
+	id->next = ssh->id_files;
+	ssh->id_files = id;
+out:
+	pthread_mutex_unlock(&ssh->id_lock);
+	return id;
+}
+
+/* libssh2 sign callback: a raw ed25519 signature, malloc'd (its ALLOC). */
+static int
+ssh_id_sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
+    const unsigned char *data, size_t data_len, void **abstract)
+{
+	EVP_PKEY *pkey = *abstract;
+	EVP_MD_CTX *ctx;
+	unsigned char *out;
+	size_t len = 64;
+	int ok = 0;
+
+	(void)session;
+	if ((out = malloc(len)) == NULL)
+		return -1;
+	if ((ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
+	    EVP_DigestSign(ctx, out, &len, data, data_len) == 1)
+		ok = 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		free(out);
+		return -1;
+	}
+	*sig = out;
+	*sig_len = len;
+	return 0;
+}
+
 /*
  * Tries the agent's identities.  Returns 0 when one was accepted, 1 when
  * none was, -1 with err set when the wait was cut or the session died.
@@ -745,9 +999,16 @@ ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
     char *tried, size_t tsize, struct dx_err *err)
 {
 	const char *user = c->drone->user;
+	struct ssh_idfile *id;
+	void *abstract = NULL;
 	int r;
 
-	while ((r = libssh2_userauth_publickey_fromfile_ex(c->s, user,
+	if ((id = ssh_id_get(c->ssh, path)) != NULL && id->pkey != NULL)
+		abstract = id->pkey;
+	while ((r = abstract != NULL ?
+	    libssh2_userauth_publickey(c->s, user, id->pub, id->publen,
+	    ssh_id_sign, &abstract) :
+	    libssh2_userauth_publickey_fromfile_ex(c->s, user,
 	    (unsigned int)strlen(user), NULL, path, NULL)) ==
 	    LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, until, err)) == SSH_EXPIRED)
