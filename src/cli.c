@@ -161,7 +161,7 @@ cli_parse_seconds(const char *opt, const char *s, int64_t min_ms, int64_t *out)
 		    min_ms > 0 ? " greater than 0" : "");
 		return -1;
 	}
-	*out = (int64_t)llround(v * 1000.0);
+	*out = (int64_t)(v * 1000.0 + 0.5);
 	if (*out < min_ms)
 		*out = min_ms;
 	return 0;

@@ -64,6 +64,7 @@
 #define SSH_KILL_BUDGET_MS	1500	/* whole kill of a cut call */
 #define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
 #define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
+#define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
 #define SSH_DEFAULT_CONNECT_MS	10000
 
 /*
@@ -149,6 +150,8 @@ struct ssh_conn {
 	bool			 healthy;	/* the session can carry more */
 	bool			 cleanup;	/* waits ignore abort and deadline */
 	int64_t			 ka_next;	/* next keepalive; 0 = none */
+	int			 ka_unanswered;	/* keepalives sent since the peer
+						   last sent anything */
 	int64_t			 budget;	/* connect budget, ms */
 	char			 hp[280];	/* "[h]:p" (or "h" on 22), messages */
 	char			 what[360];	/* " during ...": the phase, messages */
@@ -229,11 +232,23 @@ ssh_lost(struct ssh_conn *c, struct dx_err *err)
 	    c->hp, c->what);
 }
 
+/*
+ * Sends a keepalive when one is due.  A peer that is frozen or behind a
+ * dead link may still have its kernel ack our bytes, so TCP alone cannot
+ * tell; like OpenSSH's ServerAliveCountMax, SSH_KA_MAX keepalives in a row
+ * with nothing at all heard back from the server end the connection.
+ */
 static int
 ssh_keepalive(struct ssh_conn *c, int64_t now, struct dx_err *err)
 {
 	int next = 0, rc;
 
+	if (c->ka_unanswered >= SSH_KA_MAX) {
+		ssh_mark_dead(c);
+		return dx_err_set(err, DX_CONNECTION_LOST, "connection to %s lost%s: "
+		    "no answer to %d keepalives", c->hp, c->what, SSH_KA_MAX);
+	}
+	c->ka_unanswered++;
 	rc = libssh2_keepalive_send(c->s, &next);
 	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN)
 		return ssh_lost(c, err);
@@ -311,8 +326,11 @@ ssh_wait(struct ssh_conn *c, int events, int64_t until, struct dx_err *err)
 			return dx_err_set(err, why, why == DX_DEADLINE ?
 			    "deadline reached%s" : "interrupted%s", c->what);
 		}
-		if (n > 0)
+		if (n > 0) {
+			if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+				c->ka_unanswered = 0;
 			return 0;
+		}
 	}
 }
 
