@@ -171,6 +171,7 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 {
 	const char *bin, *home, *in;
 	const char **av;
+	char *lsan = NULL;
 	int pin[2], pout[2], perr[2];
 	size_t n, inlen, inoff = 0, outcap = 0, errcap = 0;
 	double start, timeout, now;
@@ -183,6 +184,13 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
 	    bin, strerror(errno));
 	home = harness_client_home();
+	/*
+	 * A sanitized dronex would report libssh2's own leaks; the
+	 * suppressions name only those (a caller's LSAN_OPTIONS wins).
+	 */
+	if (getenv("DRONEX_SRCDIR") != NULL)
+		cr_assert(asprintf(&lsan, "suppressions=%s/tests/integration/lsan.supp:fast_unwind_on_malloc=0",
+		    getenv("DRONEX_SRCDIR")) > 0);
 	in = opts != NULL ? opts->stdin_text : NULL;
 	inlen = in != NULL ? strlen(in) : 0;
 	timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 30;
@@ -219,11 +227,14 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 		unsetenv("SLURM_ARRAY_TASK_COUNT");
 		unsetenv("JOB_COMPLETION_INDEX");
 		unsetenv("DRONEX_SHARDS");
+		if (lsan != NULL)
+			setenv("LSAN_OPTIONS", lsan, 0);
 		execv(bin, (char *const *)av);
 		_exit(127);
 	}
 	setpgid(pid, pid);
 	free(av);
+	free(lsan);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
