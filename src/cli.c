@@ -722,6 +722,17 @@ cli_exec(int argc, char **argv)
 		cli_fail("%s", err.msg);
 		goto out;
 	}
+	if (o.command == NULL) {
+		size_t with_calls = 0;
+
+		for (size_t i = 0; i < n; i++)
+			with_calls += inv.drones[idx[i]].ncalls > 0;
+		if (n > 0 && with_calls == 0) {
+			cli_fail("nothing to run: give a command after the options, "
+			    "or calls in the inventory");
+			goto out;
+		}
+	}
 	if (o.fanout > n && n > 0 && !o.fanout_given)
 		o.fanout = n;
 	if (cli_check_fds(&o) == -1)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -310,6 +311,40 @@ Test(cli, selecting_a_drone_not_in_the_inventory_exits_2, .timeout = 30)
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
+}
+
+Test(cli, nothing_to_run_exits_2_instead_of_a_hollow_success, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv = dxh_inv_new(3);
+	char *path = dxh_inv_write(inv);
+
+	/* No command and no inventory calls: "ok" would claim work never done. */
+	dxh_run(&r, "exec", "-i", path, NULL);
+	cli_expect_usage_error(&r, "no command");
+	cr_expect(strstr(r.err, "nothing to run") != NULL, "stderr: %s", r.err);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+}
+
+Test(cli, without_an_inventory_file_w_names_hosts_as_pdsh_does, .timeout = 30)
+{
+	struct dxh_run r;
+
+	/*
+	 * No -i, no DRONEX_INVENTORY and no ./drones.json (the tests run in the
+	 * build directory): the names of -w are the hosts, on port 22.  The
+	 * test sshd listens elsewhere, so each is refused or has an unknown
+	 * key; what matters is that both are tried and reported.
+	 */
+	cr_assert(access("drones.json", F_OK) == -1, "a drones.json is in the way");
+	dxh_run(&r, "exec", "-w", "127.0.0.1,localhost", "--connect-timeout", "2",
+	    "--", "true", NULL);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %.2000s", r.status, r.err);
+	cr_expect_str_eq(dxh_status(&r, "127.0.0.1"), "failed");
+	cr_expect_str_eq(dxh_status(&r, "localhost"), "failed");
+	dxh_run_free(&r);
 }
 
 Test(cli, help_exits_0_and_mentions_every_option, .timeout = 30)
