@@ -10,6 +10,7 @@ src_libdronex_a_SOURCES = \
 	src/inventory.c src/inventory.h \
 	src/select.c src/select.h \
 	src/knownhosts.c src/knownhosts.h \
+	src/identity.c src/identity.h \
 	src/ssh_exec.c src/ssh_exec.h
 
 bin_PROGRAMS += src/dronex

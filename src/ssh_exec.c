@@ -32,9 +32,9 @@
  * Shared state (struct dx_ssh) is read-mostly: options, known_hosts files
  * parsed once per path (ssh_kh_get() under kh_lock), read under the kh_rw
  * read lock and appended to (accept-new) under its write lock, and identity
- * files read once per path (ssh_id_get() under id_lock): an unencrypted
- * ed25519 key is then signed with here, which halves a drone's client CPU
- * compared with libssh2 re-reading the file for every drone.
+ * files read once per path (identity.c): an unencrypted ed25519 key is
+ * then signed with there, which halves a drone's client CPU compared with
+ * libssh2 re-reading the file for every drone.
  */
 #include "config.h"
 
@@ -53,9 +53,8 @@
 #include <unistd.h>
 
 #include <libssh2.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include "identity.h"
 #include "knownhosts.h"
 #include "ssh_exec.h"
 
@@ -113,20 +112,6 @@ struct ssh_khfile {
 	struct dx_err		 err;		/* why not */
 };
 
-/*
- * An identity file read once: unencrypted OpenSSH-format ed25519 keys are
- * kept parsed and signed with here (libssh2 would re-read and re-parse
- * the file for every drone, most of a drone's client CPU); any other key
- * goes to libssh2_userauth_publickey_fromfile_ex() each time.
- */
-struct ssh_idfile {
-	struct ssh_idfile	*next;
-	char			*path;
-	unsigned char		*pub;		/* wire-format public key blob */
-	size_t			 publen;
-	EVP_PKEY		*pkey;		/* NULL: not ours, use libssh2 */
-};
-
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
 	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
@@ -135,8 +120,7 @@ struct dx_ssh {
 	pthread_mutex_t		 kh_lock;	/* guards kh_files */
 	struct ssh_khfile	*kh_files;	/* kh_lock */
 	pthread_rwlock_t	 kh_rw;		/* read: lookups; write: appends */
-	pthread_mutex_t		 id_lock;	/* guards id_files */
-	struct ssh_idfile	*id_files;	/* id_lock; immutable once listed */
+	struct dx_identities	 ids;		/* identity files read once */
 };
 
 /* One drone's connection; lives on the drone thread's stack. */
@@ -423,7 +407,7 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		free(ssh);
 		goto oom;
 	}
-	if (pthread_mutex_init(&ssh->id_lock, NULL) != 0) {
+	if (dx_identities_init(&ssh->ids) != 0) {
 		pthread_mutex_destroy(&ssh->kh_lock);
 		free(ssh->hk_algs);
 		free(ssh->home);
@@ -431,7 +415,7 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		goto oom;
 	}
 	if (pthread_rwlock_init(&ssh->kh_rw, NULL) != 0) {
-		pthread_mutex_destroy(&ssh->id_lock);
+		dx_identities_release(&ssh->ids);
 		pthread_mutex_destroy(&ssh->kh_lock);
 		free(ssh->hk_algs);
 		free(ssh->home);
@@ -448,18 +432,10 @@ void
 dx_ssh_free(struct dx_ssh *ssh)
 {
 	struct ssh_khfile *f, *next;
-	struct ssh_idfile *id, *idnext;
 
 	if (ssh == NULL)
 		return;
-	for (id = ssh->id_files; id != NULL; id = idnext) {
-		idnext = id->next;
-		EVP_PKEY_free(id->pkey);
-		free(id->pub);
-		free(id->path);
-		free(id);
-	}
-	pthread_mutex_destroy(&ssh->id_lock);
+	dx_identities_release(&ssh->ids);
 	for (f = ssh->kh_files; f != NULL; f = next) {
 		next = f->next;
 		dx_known_hosts_free(f->kh);
@@ -743,216 +719,6 @@ ssh_note(char *buf, size_t size, const char *item, const char *extra)
 	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
 }
 
-/* True if the private key file at path needs a passphrase. */
-static bool
-ssh_key_encrypted(const char *path)
-{
-	char text[4096], b64[65];
-	unsigned char bin[64];
-	const char *p;
-	size_t n = 0, k = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	/* PEM: "Proc-Type: 4,ENCRYPTED" or "BEGIN ENCRYPTED PRIVATE KEY". */
-	if (strstr(text, "ENCRYPTED") != NULL)
-		return true;
-	if ((p = strstr(text, "-----BEGIN OPENSSH PRIVATE KEY-----")) == NULL ||
-	    (p = strchr(p, '\n')) == NULL)
-		return false;
-	/* OpenSSH: "openssh-key-v1\0", then the cipher name ("none"). */
-	for (p++; *p != '\0' && *p != '-' && k < 64; p++)
-		if (*p != '\n' && *p != '\r')
-			b64[k++] = *p;
-	b64[k] = '\0';
-	if (k < 64 || EVP_DecodeBlock(bin, (const unsigned char *)b64, 64) < 23)
-		return false;
-	return memcmp(bin, "openssh-key-v1", 15) == 0 &&
-	    memcmp(bin + 15, "\0\0\0\4none", 8) != 0;
-}
-
-/* Bounded reader over an SSH wire-format buffer. */
-struct ssh_rd {
-	const unsigned char	*p;
-	size_t			 left;
-};
-
-static bool
-ssh_rd_u32(struct ssh_rd *r, uint32_t *v)
-{
-	if (r->left < 4)
-		return false;
-	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
-	    (uint32_t)r->p[2] << 8 | r->p[3];
-	r->p += 4;
-	r->left -= 4;
-	return true;
-}
-
-static bool
-ssh_rd_str(struct ssh_rd *r, const unsigned char **s, size_t *len)
-{
-	uint32_t n;
-
-	if (!ssh_rd_u32(r, &n) || n > r->left)
-		return false;
-	*s = r->p;
-	*len = n;
-	r->p += n;
-	r->left -= n;
-	return true;
-}
-
-static bool
-ssh_rd_is(struct ssh_rd *r, const char *want)
-{
-	const unsigned char *s;
-	size_t len;
-
-	return ssh_rd_str(r, &s, &len) && len == strlen(want) &&
-	    memcmp(s, want, len) == 0;
-}
-
-/*
- * Parses an unencrypted OpenSSH-format ed25519 private key (PROTOCOL.key)
- * into id->pub and id->pkey.  Anything else leaves id->pkey NULL.
- */
-static void
-ssh_id_parse(struct ssh_idfile *id, const char *text)
-{
-	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
-	const unsigned char *pub, *ktype, *kpub, *kpriv;
-	size_t publen, ktlen, kplen, kslen, k = 0, pad = 0;
-	unsigned char *bin = NULL;
-	char *b64 = NULL;
-	const char *p, *e;
-	struct ssh_rd r;
-	uint32_t nkeys, c1, c2;
-	int n;
-
-	if ((p = strstr(text, begin)) == NULL ||
-	    (e = strstr(p, "-----END OPENSSH PRIVATE KEY-----")) == NULL)
-		return;
-	p += sizeof(begin) - 1;
-	if ((b64 = malloc((size_t)(e - p) + 1)) == NULL)
-		return;
-	for (; p < e; p++)
-		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
-			b64[k++] = *p;
-	if (k == 0 || k % 4 != 0 || (bin = malloc(k / 4 * 3)) == NULL)
-		goto out;
-	pad = (b64[k - 1] == '=') + (b64[k - 2] == '=');
-	if ((n = EVP_DecodeBlock(bin, (unsigned char *)b64, (int)k)) < 0 ||
-	    (size_t)n < pad)
-		goto out;
-	r.p = bin;
-	r.left = (size_t)n - pad;
-	if (r.left < 15 || memcmp(r.p, "openssh-key-v1", 15) != 0)
-		goto out;
-	r.p += 15;
-	r.left -= 15;
-	if (!ssh_rd_is(&r, "none") || !ssh_rd_is(&r, "none") ||
-	    !ssh_rd_str(&r, &ktype, &ktlen) || !ssh_rd_u32(&r, &nkeys) ||
-	    nkeys != 1 || !ssh_rd_str(&r, &pub, &publen) ||
-	    !ssh_rd_str(&r, &kpriv, &kslen))
-		goto out;
-	/* The private section: check words, type, public, secret. */
-	r.p = kpriv;
-	r.left = kslen;
-	if (!ssh_rd_u32(&r, &c1) || !ssh_rd_u32(&r, &c2) || c1 != c2 ||
-	    !ssh_rd_is(&r, "ssh-ed25519") || !ssh_rd_str(&r, &kpub, &kplen) ||
-	    kplen != 32 || !ssh_rd_str(&r, &kpriv, &kslen) || kslen != 64 ||
-	    memcmp(kpriv + 32, kpub, 32) != 0)
-		goto out;
-	/* The public blob must be the same key. */
-	if (publen != 4 + 11 + 4 + 32 || memcmp(pub + 19, kpub, 32) != 0 ||
-	    memcmp(pub + 4, "ssh-ed25519", 11) != 0)
-		goto out;
-	if ((id->pub = malloc(publen)) == NULL)
-		goto out;
-	memcpy(id->pub, pub, publen);
-	id->publen = publen;
-	if ((id->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-	    kpriv, 32)) == NULL) {
-		free(id->pub);
-		id->pub = NULL;
-	}
-out:
-	if (bin != NULL) {
-		OPENSSL_cleanse(bin, k / 4 * 3);
-		free(bin);
-	}
-	if (b64 != NULL) {
-		OPENSSL_cleanse(b64, k);
-		free(b64);
-	}
-}
-
-/* The cached identity for path (loaded on first use), or NULL (OOM). */
-static struct ssh_idfile *
-ssh_id_get(struct dx_ssh *ssh, const char *path)
-{
-	struct ssh_idfile *id;
-	char text[8192];
-	size_t n;
-	FILE *f;
-
-	pthread_mutex_lock(&ssh->id_lock);
-	for (id = ssh->id_files; id != NULL; id = id->next)
-		if (strcmp(id->path, path) == 0)
-			goto out;
-	if ((id = calloc(1, sizeof(*id))) == NULL ||
-	    (id->path = strdup(path)) == NULL) {
-		free(id);
-		id = NULL;
-		goto out;
-	}
-	if ((f = fopen(path, "re")) != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		ssh_id_parse(id, text);
-		OPENSSL_cleanse(text, n);
-	}
-	id->next = ssh->id_files;
-	ssh->id_files = id;
-out:
-	pthread_mutex_unlock(&ssh->id_lock);
-	return id;
-}
-
-/* libssh2 sign callback: a raw ed25519 signature, malloc'd (its ALLOC). */
-static int
-ssh_id_sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
-    const unsigned char *data, size_t data_len, void **abstract)
-{
-	EVP_PKEY *pkey = *abstract;
-	EVP_MD_CTX *ctx;
-	unsigned char *out;
-	size_t len = 64;
-	int ok = 0;
-
-	(void)session;
-	if ((out = malloc(len)) == NULL)
-		return -1;
-	if ((ctx = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
-	    EVP_DigestSign(ctx, out, &len, data, data_len) == 1)
-		ok = 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok) {
-		free(out);
-		return -1;
-	}
-	*sig = out;
-	*sig_len = len;
-	return 0;
-}
-
 /*
  * Tries the agent's identities.  Returns 0 when one was accepted, 1 when
  * none was, -1 with err set when the wait was cut or the session died.
@@ -1020,15 +786,15 @@ ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
     char *tried, size_t tsize, struct dx_err *err)
 {
 	const char *user = c->drone->user;
-	struct ssh_idfile *id;
+	const struct dx_identity *id;
 	void *abstract = NULL;
 	int r;
 
-	if ((id = ssh_id_get(c->ssh, path)) != NULL && id->pkey != NULL)
+	if ((id = dx_identities_get(&c->ssh->ids, path)) != NULL && id->pkey != NULL)
 		abstract = id->pkey;
 	while ((r = abstract != NULL ?
 	    libssh2_userauth_publickey(c->s, user, id->pub, id->publen,
-	    ssh_id_sign, &abstract) :
+	    dx_identity_sign, &abstract) :
 	    libssh2_userauth_publickey_fromfile_ex(c->s, user,
 	    (unsigned int)strlen(user), NULL, path, NULL)) ==
 	    LIBSSH2_ERROR_EAGAIN) {
@@ -1053,7 +819,7 @@ ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
 		    "authentication as '%s' (tried: %s)", c->hp, user, tried);
 	default:
 		/* A passphrase is never asked for: the key is skipped. */
-		ssh_note(tried, tsize, path, ssh_key_encrypted(path) ?
+		ssh_note(tried, tsize, path, dx_identity_encrypted(path) ?
 		    " (encrypted, skipped)" : "");
 		return 1;
 	}
