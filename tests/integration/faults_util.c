@@ -1,0 +1,696 @@
+/*
+ * faults_util.c - helpers that make faults for real for dronex's
+ * integration tests, and run dronex so that a test can act while it runs.
+ *
+ * Theory of operation: fu_spawn() forks and execs dronex with pipes on
+ * stdout and stderr, like the harness does, but returns at once; the test
+ * then pumps the pipes (fu_pump()) while it signals dronex or disturbs the
+ * sshd, and fu_finish() reads to the end and reaps the child with wait4()
+ * so that its own peak RSS is known.  Remote processes are found through
+ * /proc: sshd runs every command of a session as a child of the session's
+ * own sshd process ("sshd: user@notty"), itself a child of the listener
+ * whose pid the test sshd wrote to $DX_TEST_SSHD_PID, so a command line
+ * and two parent links identify exactly one test's session.
+ *
+ * The full-backlog port relies on Linux dropping a SYN when the listener's
+ * accept queue is full (whatever tcp_syncookies says), so the client never
+ * hears a SYN-ACK.  The relay is one thread with one poll() loop over the
+ * listener, a stop pipe and every relayed pair.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "faults_util.h"
+
+static void
+fu_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		while (*len + n + 1 > *cap)
+			*cap = *cap ? *cap * 2 : 65536;
+		cr_assert((*buf = realloc(*buf, *cap)) != NULL);
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+void
+fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
+{
+	const char *bin, **av;
+	char *home, *lsan = NULL;
+	int pout[2], perr[2];
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	bin = dxh_env("DRONEX_BIN");
+	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
+	    bin, strerror(errno));
+	/* The same private HOME the harness gives dronex. */
+	cr_assert(asprintf(&home, "%s/client-home", dxh_env("DX_TEST_DIR")) > 0);
+	if (mkdir(home, 0700) == -1)
+		cr_assert(errno == EEXIST, "mkdir '%s': %s", home, strerror(errno));
+	if (getenv("DRONEX_SRCDIR") != NULL)
+		cr_assert(asprintf(&lsan, "suppressions=%s/tests/integration/lsan.supp",
+		    getenv("DRONEX_SRCDIR")) > 0);
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	cr_assert((av = calloc(n + 2, sizeof(*av))) != NULL);
+	av[0] = bin;
+	memcpy(av + 1, argv, n * sizeof(*av));
+	cr_assert(pipe2(pout, O_CLOEXEC) == 0);
+	cr_assert(pipe2(perr, O_CLOEXEC) == 0);
+	fflush(NULL);
+	p->start = dxh_now();
+	p->pid = fork();
+	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		int fd;
+
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (nofile > 0) {
+			struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				_exit(126);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		dup2(pout[1], 1);
+		dup2(perr[1], 2);
+		setenv("HOME", home, 1);
+		unsetenv("SSH_AUTH_SOCK");
+		unsetenv("DRONEX_INVENTORY");
+		unsetenv("SLURM_ARRAY_TASK_ID");
+		unsetenv("SLURM_ARRAY_TASK_COUNT");
+		unsetenv("JOB_COMPLETION_INDEX");
+		unsetenv("DRONEX_SHARDS");
+		if (lsan != NULL)
+			setenv("LSAN_OPTIONS", lsan, 0);
+		execv(bin, (char *const *)av);
+		_exit(127);
+	}
+	setpgid(p->pid, p->pid);
+	free(av);
+	free(home);
+	free(lsan);
+	close(pout[1]);
+	close(perr[1]);
+	p->out_fd = pout[0];
+	p->err_fd = perr[0];
+	p->out = strdup("");
+	p->err = strdup("");
+	cr_assert(p->out != NULL && p->err != NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool
+fu_pump(struct fu_proc *p, int ms)
+{
+	struct pollfd pfd[2];
+	char chunk[65536];
+	int nfd = 0, i;
+	ssize_t got;
+
+	if (p->out_fd != -1)
+		pfd[nfd++] = (struct pollfd){ .fd = p->out_fd, .events = POLLIN };
+	if (p->err_fd != -1)
+		pfd[nfd++] = (struct pollfd){ .fd = p->err_fd, .events = POLLIN };
+	if (nfd == 0)
+		return false;
+	if (poll(pfd, nfd, ms) == -1) {
+		cr_assert(errno == EINTR, "poll: %s", strerror(errno));
+		return true;
+	}
+	for (i = 0; i < nfd; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		got = read(pfd[i].fd, chunk, sizeof(chunk));
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0) {
+			close(pfd[i].fd);
+			if (pfd[i].fd == p->out_fd)
+				p->out_fd = -1;
+			else
+				p->err_fd = -1;
+			continue;
+		}
+		if (pfd[i].fd == p->out_fd)
+			fu_append(&p->out, &p->outlen, &p->outcap, chunk, got);
+		else
+			fu_append(&p->err, &p->errlen, &p->errcap, chunk, got);
+	}
+	return p->out_fd != -1 || p->err_fd != -1;
+}
+
+void
+fu_finish(struct fu_proc *p, struct dxh_run *r, double timeout, long *maxrss_kb)
+{
+	struct rusage ru;
+	bool killed = false;
+	pid_t w;
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	while (fu_pump(p, 50)) {
+		if (!killed && dxh_now() - p->start >= timeout) {
+			kill(-p->pid, SIGKILL);
+			kill(p->pid, SIGKILL);
+			killed = true;
+		}
+	}
+	for (;;) {
+		memset(&ru, 0, sizeof(ru));
+		w = wait4(p->pid, &st, WNOHANG, &ru);
+		if (w == p->pid)
+			break;
+		cr_assert(w == 0 || errno == EINTR, "wait4: %s", strerror(errno));
+		if (!killed && dxh_now() - p->start >= timeout) {
+			kill(-p->pid, SIGKILL);
+			kill(p->pid, SIGKILL);
+			killed = true;
+		}
+		usleep(5000);
+	}
+	r->wall = dxh_now() - p->start;
+	r->killed = killed;
+	if (WIFEXITED(st)) {
+		r->status = WEXITSTATUS(st);
+	} else {
+		r->status = -1;
+		r->termsig = WTERMSIG(st);
+	}
+	if (maxrss_kb != NULL)
+		*maxrss_kb = ru.ru_maxrss;
+	/* dronex starts no helpers; anything left in its group is a stray. */
+	kill(-p->pid, SIGKILL);
+	r->out = p->out;
+	r->outlen = p->outlen;
+	r->err = p->err;
+	r->errlen = p->errlen;
+	p->out = p->err = NULL;
+	if (r->outlen > 0) {
+		json_error_t je;
+
+		r->json = json_loadb(r->out, r->outlen, 0, &je);
+		if (r->json == NULL)
+			snprintf(r->json_error, sizeof(r->json_error),
+			    "line %d col %d: %s", je.line, je.column, je.text);
+	} else
+		snprintf(r->json_error, sizeof(r->json_error), "stdout is empty");
+}
+
+void
+fu_run(struct dxh_run *r, const char *const *argv, long nofile, double timeout,
+    long *maxrss_kb)
+{
+	struct fu_proc p;
+
+	fu_spawn(&p, argv, nofile);
+	fu_finish(&p, r, timeout, maxrss_kb);
+}
+
+long long
+fu_attempts(const struct dxh_run *r, const char *name)
+{
+	json_t *a = json_object_get(dxh_drone(r, name), "attempts");
+
+	return json_is_integer(a) ? json_integer_value(a) : -1;
+}
+
+void
+fu_name(char *buf, size_t len, const char *prefix, int i)
+{
+	snprintf(buf, len, "%s-%03d", prefix, i);
+}
+
+/* The command line of pid with NULs as spaces; false if it is gone. */
+static bool
+fu_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t got, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return false;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got <= 0)
+		return false;
+	for (i = 0; i < got; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[got] = '\0';
+	return true;
+}
+
+pid_t
+fu_ppid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t got;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return -1;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/* Calls fn(pid, arg) for every process but this one; stops when fn says so. */
+static void
+fu_each_proc(bool (*fn)(pid_t, const char *, void *), void *arg)
+{
+	struct dirent *e;
+	char buf[4096];
+	pid_t self = getpid();
+	DIR *d;
+
+	cr_assert((d = opendir("/proc")) != NULL);
+	while ((e = readdir(d)) != NULL) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		pid = atoi(e->d_name);
+		if (pid == self || !fu_cmdline(pid, buf, sizeof(buf)))
+			continue;
+		if (!fn(pid, buf, arg))
+			break;
+	}
+	closedir(d);
+}
+
+struct fu_find {
+	const char	*needle;
+	pid_t		 listener;
+	pid_t		 found;
+	pid_t		 sshd;
+};
+
+static bool
+fu_find_one(pid_t pid, const char *cmd, void *arg)
+{
+	struct fu_find *f = arg;
+	char buf[4096];
+	pid_t parent;
+
+	if (strstr(cmd, f->needle) == NULL)
+		return true;
+	if ((parent = fu_ppid(pid)) <= 1 || fu_ppid(parent) != f->listener)
+		return true;
+	if (!fu_cmdline(parent, buf, sizeof(buf)) || strncmp(buf, "sshd: ", 6) != 0)
+		return true;
+	f->found = pid;
+	f->sshd = parent;
+	return false;
+}
+
+pid_t
+fu_session_of(const char *needle, double timeout, pid_t *sshd)
+{
+	struct fu_find f = { .needle = needle, .found = -1, .sshd = -1 };
+	double end = dxh_now() + timeout;
+
+	f.listener = atoi(dxh_env("DX_TEST_SSHD_PID"));
+	cr_assert(f.listener > 1, "DX_TEST_SSHD_PID is not a pid");
+	for (;;) {
+		fu_each_proc(fu_find_one, &f);
+		if (f.found != -1 || dxh_now() >= end)
+			break;
+		usleep(50 * 1000);
+	}
+	if (sshd != NULL)
+		*sshd = f.sshd;
+	return f.found;
+}
+
+int
+fu_wait_count(const char *needle, int want, double timeout)
+{
+	double end = dxh_now() + timeout;
+	int n;
+
+	while ((n = dxh_count_procs(needle)) != want && dxh_now() < end)
+		usleep(50 * 1000);
+	return n;
+}
+
+int
+fu_signal_if(pid_t pid, const char *needle, int sig)
+{
+	char buf[4096];
+
+	if (pid <= 1 || !fu_cmdline(pid, buf, sizeof(buf)) || strstr(buf, needle) == NULL)
+		return -1;
+	return kill(pid, sig);
+}
+
+/* A non-blocking connect to 127.0.0.1:port; the fd (connected or not). */
+static int
+fu_connect_nb(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		cr_assert(errno == EINPROGRESS, "connect: %s", strerror(errno));
+	return fd;
+}
+
+/* Waits up to ms for fd's connect to complete; true if it did. */
+static bool
+fu_completed(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		return false;
+	return soerr == 0;
+}
+
+bool
+fu_connect_completes(int port, int ms)
+{
+	int fd = fu_connect_nb(port);
+	bool ok = fu_completed(fd, ms);
+
+	close(fd);
+	return ok;
+}
+
+void
+fu_backlog_open(struct fu_backlog *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	memset(b, 0, sizeof(*b));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(b->listen_fd != -1);
+	cr_assert(bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	    "bind: %s", strerror(errno));
+	cr_assert(listen(b->listen_fd, 0) == 0);
+	cr_assert(getsockname(b->listen_fd, (struct sockaddr *)&sa, &len) == 0);
+	b->port = ntohs(sa.sin_port);
+	/*
+	 * Fill the accept queue: each connect that completes sits in it,
+	 * never accepted.  The first one that does not complete in 300 ms
+	 * shows the queue is full; it is closed again.
+	 */
+	for (;;) {
+		int fd;
+
+		cr_assert(b->nfds < (int)(sizeof(b->fds) / sizeof(b->fds[0])),
+		    "the accept queue of a listen(fd, 0) socket never filled");
+		fd = fu_connect_nb(b->port);
+		if (!fu_completed(fd, 300)) {
+			close(fd);
+			break;
+		}
+		b->fds[b->nfds++] = fd;
+	}
+	cr_assert(b->nfds >= 1, "not one connection reached the listener");
+}
+
+void
+fu_backlog_close(struct fu_backlog *b)
+{
+	int i;
+
+	for (i = 0; i < b->nfds; i++)
+		close(b->fds[i]);
+	close(b->listen_fd);
+	memset(b, 0, sizeof(*b));
+	b->listen_fd = -1;
+}
+
+#define FU_MAXPAIRS	64
+
+struct fu_pair {
+	int		 client;	/* -1: slot free */
+	int		 server;
+	double		 accepted;
+	bool		 cut;		/* close this one at accepted + cut_after */
+};
+
+struct fu_proxy {
+	pthread_t	 thread;
+	int		 listen_fd;
+	int		 port;
+	int		 target;
+	int		 drop_first;
+	int		 cut_after_ms;
+	int		 stop[2];
+	pthread_mutex_t	 lock;
+	int		 accepted;	/* lock */
+	bool		 cut_done;	/* the proxy thread only */
+	struct fu_pair	 pairs[FU_MAXPAIRS];
+};
+
+static void
+fu_pair_close(struct fu_pair *pp)
+{
+	if (pp->client == -1)
+		return;
+	shutdown(pp->client, SHUT_RDWR);
+	shutdown(pp->server, SHUT_RDWR);
+	close(pp->client);
+	close(pp->server);
+	pp->client = pp->server = -1;
+}
+
+/* Copies what from has to to; false when the pair should close. */
+static bool
+fu_relay(int from, int to)
+{
+	char buf[65536];
+	ssize_t got, off = 0, put;
+
+	got = read(from, buf, sizeof(buf));
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (got <= 0)
+		return false;
+	while (off < got) {
+		put = write(to, buf + off, got - off);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0)
+			return false;
+		off += put;
+	}
+	return true;
+}
+
+static void
+fu_proxy_accept(struct fu_proxy *px)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct fu_pair *pp = NULL;
+	int c, s, n, i;
+
+	if ((c = accept4(px->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	pthread_mutex_lock(&px->lock);
+	n = ++px->accepted;
+	pthread_mutex_unlock(&px->lock);
+	if (n <= px->drop_first) {
+		close(c);
+		return;
+	}
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(px->target);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s == -1 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		if (s != -1)
+			close(s);
+		close(c);
+		return;
+	}
+	for (i = 0; i < FU_MAXPAIRS; i++)
+		if (px->pairs[i].client == -1) {
+			pp = &px->pairs[i];
+			break;
+		}
+	if (pp == NULL) {
+		close(s);
+		close(c);
+		return;
+	}
+	pp->client = c;
+	pp->server = s;
+	pp->accepted = dxh_now();
+	pp->cut = px->cut_after_ms > 0 && !px->cut_done;
+	px->cut_done = px->cut_done || pp->cut;
+}
+
+static void *
+fu_proxy_main(void *arg)
+{
+	struct fu_proxy *px = arg;
+	struct pollfd pfd[2 + 2 * FU_MAXPAIRS];
+	int owner[2 + 2 * FU_MAXPAIRS];
+	int nfd, i;
+
+	for (;;) {
+		nfd = 0;
+		pfd[nfd] = (struct pollfd){ .fd = px->stop[0], .events = POLLIN };
+		owner[nfd++] = -1;
+		pfd[nfd] = (struct pollfd){ .fd = px->listen_fd, .events = POLLIN };
+		owner[nfd++] = -1;
+		for (i = 0; i < FU_MAXPAIRS; i++) {
+			struct fu_pair *pp = &px->pairs[i];
+
+			if (pp->client == -1)
+				continue;
+			if (pp->cut && dxh_now() - pp->accepted >= px->cut_after_ms / 1000.0) {
+				fu_pair_close(pp);
+				continue;
+			}
+			pfd[nfd] = (struct pollfd){ .fd = pp->client, .events = POLLIN };
+			owner[nfd++] = i;
+			pfd[nfd] = (struct pollfd){ .fd = pp->server, .events = POLLIN };
+			owner[nfd++] = i;
+		}
+		if (poll(pfd, nfd, 20) == -1)
+			continue;
+		if (pfd[0].revents != 0)
+			break;
+		if (pfd[1].revents != 0)
+			fu_proxy_accept(px);
+		for (i = 2; i < nfd; i++) {
+			struct fu_pair *pp = &px->pairs[owner[i]];
+			int to;
+
+			if (pfd[i].revents == 0 || pp->client == -1)
+				continue;
+			to = pfd[i].fd == pp->client ? pp->server : pp->client;
+			if (!fu_relay(pfd[i].fd, to))
+				fu_pair_close(pp);
+		}
+	}
+	for (i = 0; i < FU_MAXPAIRS; i++)
+		fu_pair_close(&px->pairs[i]);
+	return NULL;
+}
+
+struct fu_proxy *
+fu_proxy_start(int target_port, int drop_first, int cut_after_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	struct fu_proxy *px;
+	int i;
+
+	cr_assert((px = calloc(1, sizeof(*px))) != NULL);
+	px->target = target_port;
+	px->drop_first = drop_first;
+	px->cut_after_ms = cut_after_ms;
+	for (i = 0; i < FU_MAXPAIRS; i++)
+		px->pairs[i].client = px->pairs[i].server = -1;
+	pthread_mutex_init(&px->lock, NULL);
+	cr_assert(pipe2(px->stop, O_CLOEXEC) == 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	px->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(px->listen_fd != -1);
+	cr_assert(bind(px->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	cr_assert(listen(px->listen_fd, 64) == 0);
+	cr_assert(getsockname(px->listen_fd, (struct sockaddr *)&sa, &len) == 0);
+	px->port = ntohs(sa.sin_port);
+	cr_assert(pthread_create(&px->thread, NULL, fu_proxy_main, px) == 0);
+	return px;
+}
+
+int
+fu_proxy_port(const struct fu_proxy *px)
+{
+	return px->port;
+}
+
+int
+fu_proxy_accepted(struct fu_proxy *px)
+{
+	int n;
+
+	pthread_mutex_lock(&px->lock);
+	n = px->accepted;
+	pthread_mutex_unlock(&px->lock);
+	return n;
+}
+
+void
+fu_proxy_stop(struct fu_proxy *px)
+{
+	if (px == NULL)
+		return;
+	(void)write(px->stop[1], "x", 1);
+	pthread_join(px->thread, NULL);
+	close(px->stop[0]);
+	close(px->stop[1]);
+	close(px->listen_fd);
+	pthread_mutex_destroy(&px->lock);
+	free(px);
+}
+
+void
+fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name)
+{
+	char *dir, *path, *line;
+
+	cr_assert(asprintf(&line, "[127.0.0.1]:%d %s\n", px->port,
+	    dxh_env("DX_TEST_HOSTKEY_PUB")) > 0);
+	dir = dxh_tmpdir();
+	path = dxh_write_file(dir, "known_hosts", line);
+	dxh_inv_set(inv, name, "port", json_integer(px->port));
+	dxh_inv_set(inv, name, "known_hosts", json_string(path));
+	free(path);
+	free(dir);
+	free(line);
+}

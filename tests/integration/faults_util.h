@@ -1,0 +1,119 @@
+/*
+ * faults_util.h - helpers for the fault, signal, retry and scale tests,
+ * beside harness.h (which they use and do not replace).
+ *
+ * The harness runs dronex from start to end in one call; these tests also
+ * need to act while it runs (signal it, stop or kill the sshd that serves
+ * one of its sessions, read its stdout line by line), to run it under a
+ * smaller open-file limit and to read its peak memory.  They also make
+ * faults for real: a port whose accept queue is full (SYNs go unanswered),
+ * and a TCP relay to the test sshd that drops or cuts connections.
+ *
+ * Everything asserts with criterion.  Ownership: a struct fu_proc owns its
+ * buffers until fu_finish() hands them to a struct dxh_run (freed with
+ * dxh_run_free()); a struct fu_proxy is freed by fu_proxy_stop().
+ */
+#ifndef FU_FAULTS_UTIL_H
+#define FU_FAULTS_UTIL_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "harness.h"
+
+/* A dronex process that is still running. */
+struct fu_proc {
+	pid_t	 pid;
+	int	 out_fd;	/* -1 once at end of file */
+	int	 err_fd;
+	double	 start;		/* dxh_now() at fork */
+	char	*out;		/* what stdout said so far, NUL-terminated */
+	size_t	 outlen, outcap;
+	char	*err;
+	size_t	 errlen, errcap;
+};
+
+/*
+ * Starts $DRONEX_BIN with argv (argv[0] is the first argument, as in
+ * dxh_run_argv()), in its own process group, with the same environment the
+ * harness gives it (private HOME, no agent).  nofile > 0 sets both the soft
+ * and the hard RLIMIT_NOFILE of the child to it before exec.
+ */
+void	fu_spawn(struct fu_proc *p, const char *const *argv, long nofile);
+/* Reads what stdout and stderr have for up to ms; false once both ended. */
+bool	fu_pump(struct fu_proc *p, int ms);
+/*
+ * Reads to the end, kills the group with SIGKILL after timeout seconds
+ * from the start, reaps the child with wait4() and fills r as
+ * dxh_run_argv() does.  *maxrss_kb (may be NULL) gets the child's peak
+ * resident set in KiB.
+ */
+void	fu_finish(struct fu_proc *p, struct dxh_run *r, double timeout,
+	    long *maxrss_kb);
+/* fu_spawn() and fu_finish() in one. */
+void	fu_run(struct dxh_run *r, const char *const *argv, long nofile,
+	    double timeout, long *maxrss_kb);
+
+/* drones.NAME.attempts, or -1. */
+long long	fu_attempts(const struct dxh_run *r, const char *name);
+/* A drone name on its own: "<prefix>-NNN". */
+void		fu_name(char *buf, size_t len, const char *prefix, int i);
+
+/*
+ * Processes.  fu_session_of() finds a process other than this one whose
+ * command line contains needle and whose parent is a session process of
+ * the test sshd: a child of $DX_TEST_SSHD_PID whose command line starts
+ * with "sshd: ".  It polls until timeout seconds pass; it returns the
+ * matching process (or -1) and fills *sshd with its parent.
+ */
+pid_t	fu_session_of(const char *needle, double timeout, pid_t *sshd);
+pid_t	fu_ppid(pid_t pid);
+/* Polls until dxh_count_procs(needle) == want or timeout; the last count. */
+int	fu_wait_count(const char *needle, int want, double timeout);
+/*
+ * Sends sig to pid only if its command line still contains needle (so a
+ * recycled pid is never hit); 0, or -1 if it did not.
+ */
+int	fu_signal_if(pid_t pid, const char *needle, int sig);
+
+/*
+ * A listening socket on 127.0.0.1 whose accept queue is full: listen(fd, 0)
+ * and non-blocking connects that are never accepted, added until one no
+ * longer completes.  A new SYN to it is dropped by the kernel, so a
+ * client's connect() hangs until its own timeout.
+ */
+struct fu_backlog {
+	int	 listen_fd;
+	int	 port;
+	int	 fds[32];	/* the connections that fill the queue */
+	int	 nfds;
+};
+
+void	fu_backlog_open(struct fu_backlog *b);
+void	fu_backlog_close(struct fu_backlog *b);
+/* True if a fresh connect to port completes within ms. */
+bool	fu_connect_completes(int port, int ms);
+
+/*
+ * A TCP relay on 127.0.0.1 to 127.0.0.1:target_port, run by its own thread.
+ * The first drop_first connections are closed as soon as they are
+ * accepted.  When cut_after_ms > 0, the first relayed connection is closed
+ * (both sides) that long after it was accepted; later ones are relayed to
+ * their end.
+ */
+struct fu_proxy;
+
+struct fu_proxy	*fu_proxy_start(int target_port, int drop_first, int cut_after_ms);
+int		 fu_proxy_port(const struct fu_proxy *px);
+/* Connections accepted so far (dropped ones included). */
+int		 fu_proxy_accepted(struct fu_proxy *px);
+void		 fu_proxy_stop(struct fu_proxy *px);
+/*
+ * Points drone name of inv at the relay: its port, and a known_hosts file
+ * that lists the test host key under the relay's port.
+ */
+void		 fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name);
+
+#endif
