@@ -1,0 +1,169 @@
+/*
+ * test_library.c - libdronex as a scheduler links it (SPEC 1): the queue
+ * driven by the real SSH executor against the test sshd, run twice in one
+ * process.  A long-lived scheduler runs the queue tick after tick, so a
+ * run must hand back every descriptor and every thread it took, whatever
+ * its drones did: here good drones, refused ports and a listener that
+ * never speaks SSH, at fan-out 32.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "dronex.h"
+#include "inventory.h"
+#include "ssh_exec.h"
+
+#include "harness.h"
+
+#define LB_DRONES	100
+
+/* Entries in a /proc directory, "." and ".." (and our own fd) aside. */
+static int
+lb_count(const char *path)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	cr_assert((d = opendir(path)) != NULL, "opendir '%s'", path);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+enum lb_kind { LB_GOOD, LB_REFUSED, LB_SILENT };
+
+static enum lb_kind
+lb_kind_of(size_t i)
+{
+	return i % 5 == 1 ? LB_REFUSED : i % 5 == 2 ? LB_SILENT : LB_GOOD;
+}
+
+struct lb_tally {
+	size_t		 done;
+	size_t		 right;
+	char		 first_wrong[300];
+};
+
+static void
+lb_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *res)
+{
+	static const enum dx_kind want[] = {
+		[LB_GOOD] = DX_OK, [LB_REFUSED] = DX_CONNECT_REFUSED,
+		[LB_SILENT] = DX_HANDSHAKE,
+	};
+	static const enum dx_status want_st[] = {
+		[LB_GOOD] = DX_ST_OK, [LB_REFUSED] = DX_ST_FAILED,
+		[LB_SILENT] = DX_ST_FAILED,
+	};
+	struct lb_tally *t = arg;
+	enum lb_kind k = lb_kind_of(index);
+
+	t->done++;
+	if (res->status == want_st[k] && res->error.kind == want[k])
+		t->right++;
+	else if (t->first_wrong[0] == '\0')
+		snprintf(t->first_wrong, sizeof(t->first_wrong), "%s: %s %s: %s",
+		    job->name, dx_status_name(res->status),
+		    dx_kind_name(res->error.kind), res->error.msg);
+}
+
+Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 90)
+{
+	static const char *const calls[] = { "true" };
+	struct dx_inventory inv;
+	struct dx_err err;
+	json_t *doc, *drones;
+	char *text, name[32];
+	int closed, silent_fd, silent_port, fds0, tasks0, run;
+	size_t i;
+
+	dx_err_clear(&err);
+	cr_assert_eq(dx_global_init(&err), 0, "%s", err.msg);
+	closed = dxh_closed_port();
+	silent_fd = dxh_silent_listener(&silent_port);
+
+	drones = json_array();
+	for (i = 0; i < LB_DRONES; i++) {
+		int port = atoi(dxh_env("DX_TEST_PORT"));
+
+		if (lb_kind_of(i) == LB_REFUSED)
+			port = closed;
+		else if (lb_kind_of(i) == LB_SILENT)
+			port = silent_port;
+		snprintf(name, sizeof(name), "d-%03zu", i);
+		json_array_append_new(drones, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
+		    "name", name, "host", "127.0.0.1", "port", port,
+		    "user", dxh_env("DX_TEST_USER"), "identity", dxh_env("DX_TEST_KEY"),
+		    "known_hosts", dxh_env("DX_TEST_KNOWN_HOSTS")));
+	}
+	doc = json_pack("{s:o}", "drones", drones);
+	cr_assert((text = json_dumps(doc, 0)) != NULL);
+	memset(&inv, 0, sizeof(inv));
+	cr_assert_eq(dx_inventory_parse(&inv, text, strlen(text), "test", &err), 0,
+	    "%s", err.msg);
+	cr_assert_eq(inv.n, (size_t)LB_DRONES);
+
+	fds0 = lb_count("/proc/self/fd");
+	tasks0 = lb_count("/proc/self/task");
+	for (run = 1; run <= 2; run++) {
+		struct dx_ssh_opts so = {
+			.connect_timeout_ms = 5000, .call_timeout_ms = 10000,
+			.max_output = 1024 * 1024, .hostkey_policy = DX_HKC_STRICT,
+			.keepalive_s = 15,
+		};
+		struct dx_queue_opts qo = { .fanout = 32 };
+		struct lb_tally t = { 0 };
+		struct dx_summary sum;
+		struct dx_ssh *ssh;
+		struct dx_queue *q;
+		double start = dxh_now();
+
+		ssh = dx_ssh_new(&so, &err);
+		cr_assert_not_null(ssh, "%s", err.msg);
+		q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err);
+		cr_assert_not_null(q, "%s", err.msg);
+		for (i = 0; i < inv.n; i++) {
+			struct dx_job job = {
+				.name = inv.drones[i].name,
+				.priority = inv.drones[i].priority,
+				.drone = &inv.drones[i],
+				.calls = calls, .ncalls = 1,
+			};
+
+			cr_assert_eq(dx_queue_add(q, &job, &err), 0, "%s", err.msg);
+		}
+		cr_assert_eq(dx_queue_run(q, lb_done, &t, &err), 0, "%s", err.msg);
+		dx_queue_summary(q, &sum);
+		cr_log_info("run %d: %.2f s, peak %zu threads", run, dxh_now() - start,
+		    dx_queue_peak_running(q));
+		cr_expect_leq(dx_queue_peak_running(q), 32);
+		dx_queue_free(q);
+		dx_ssh_free(ssh);
+
+		cr_expect_eq(t.done, (size_t)LB_DRONES, "run %d: %zu results", run, t.done);
+		cr_expect_eq(t.right, (size_t)LB_DRONES, "run %d: %zu right; first wrong %s",
+		    run, t.right, t.first_wrong);
+		cr_expect_eq(sum.ok, 60, "run %d", run);
+		cr_expect_eq(sum.failed, 40, "run %d", run);
+		cr_expect_eq(lb_count("/proc/self/fd"), fds0,
+		    "run %d: %d descriptors open, %d before the first run", run,
+		    lb_count("/proc/self/fd"), fds0);
+		cr_expect_eq(lb_count("/proc/self/task"), tasks0,
+		    "run %d: %d threads, %d before the first run", run,
+		    lb_count("/proc/self/task"), tasks0);
+	}
+	dx_inventory_release(&inv);
+	json_decref(doc);
+	free(text);
+	close(silent_fd);
+}
