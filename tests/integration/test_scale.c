@@ -10,6 +10,16 @@
  * never answered, one listener that never speaks SSH, one command that
  * hangs), so that they share fan-out slots with good drones all run long.
  * The wall time is logged (criterion --verbose) as a measure of speed.
+ *
+ * Two runs of the same fleet.  The test sshd spends about 110 ms of CPU
+ * per session on this class of machine (bench/), so 900 sessions need
+ * about 50 s of both cores: more than a 30 s deadline.  The first run
+ * therefore uses a fan-out and budgets the server can serve and demands
+ * every result exact; the second overloads the server on purpose (-f 256,
+ * a 5 s connect budget, a 30 s deadline), where good drones may time out
+ * for real, and demands what must hold however slow the server is: every
+ * drone reported, the faults with their own kinds, the run on time, and
+ * nothing left running.
  */
 #include "config.h"
 
@@ -44,35 +54,34 @@ sc_kind_of(int i)
 	}
 }
 
-Test(scale, a_thousand_drones_with_four_kinds_of_fault_each_get_the_right_result,
-    .timeout = 120)
+struct sc_fleet {
+	struct fu_backlog	 b;
+	int			 silent_fd;
+	json_t			*inv;
+	char			*path;
+};
+
+static void
+sc_fleet_make(struct sc_fleet *f)
 {
-	static const char *want_kind[] = {
-		[SC_GOOD] = NULL, [SC_REFUSED] = "connect_refused",
-		[SC_BACKLOG] = "connect_timeout", [SC_SILENT] = "handshake",
-		[SC_HANG] = "call_timeout",
-	};
-	struct fu_backlog b;
-	struct dxh_run r;
-	json_t *inv, *d;
-	char *path, name[32];
-	int closed, silent_fd, silent_port, i, wrong = 0, counts[5] = { 0 };
-	long rss = 0;
+	json_t *d;
+	char name[32];
+	int closed, silent_port, i, counts[5] = { 0 };
 
 	cr_assert_eq(dxh_count_procs("sleep 60.5"), 0, "a 'sleep 60.5' is already running");
 	closed = dxh_closed_port();
-	silent_fd = dxh_silent_listener(&silent_port);
-	fu_backlog_open(&b);
-	cr_assert((inv = json_pack("{s:[]}", "drones")) != NULL);
+	f->silent_fd = dxh_silent_listener(&silent_port);
+	fu_backlog_open(&f->b);
+	cr_assert((f->inv = json_pack("{s:[]}", "drones")) != NULL);
 	for (i = 1; i <= SC_DRONES; i++) {
 		snprintf(name, sizeof(name), "d-%04d", i);
-		d = dxh_inv_add(inv, name);
+		d = dxh_inv_add(f->inv, name);
 		switch (sc_kind_of(i)) {
 		case SC_REFUSED:
 			json_object_set_new(d, "port", json_integer(closed));
 			break;
 		case SC_BACKLOG:
-			json_object_set_new(d, "port", json_integer(b.port));
+			json_object_set_new(d, "port", json_integer(f->b.port));
 			break;
 		case SC_SILENT:
 			json_object_set_new(d, "port", json_integer(silent_port));
@@ -86,54 +95,130 @@ Test(scale, a_thousand_drones_with_four_kinds_of_fault_each_get_the_right_result
 	}
 	cr_assert_eq(counts[SC_GOOD], 900);
 	cr_assert_eq(counts[SC_HANG], 25);
-	path = dxh_inv_write(inv);
-	{
-		const char *av[] = { "exec", "-i", path, "-f", "256", "--connect-timeout", "5",
-		    "-t", "10", "--deadline", "30", NULL };
+	f->path = dxh_inv_write(f->inv);
+}
 
-		fu_run(&r, av, 0, 60, &rss);
-	}
-	cr_log_info("1000 drones at -f 256: exit %d in %.2f s, peak RSS %ld KiB",
-	    r.status, r.wall, rss);
-	fprintf(stderr, "test_scale: 1000 drones at -f 256: exit %d in %.2f s wall, "
-	    "dronex peak RSS %ld KiB\n", r.status, r.wall, rss);
-	cr_expect_eq(r.status, 1, "exit %d, stderr: %.2000s", r.status, r.err);
-	cr_expect_leq(r.wall, 31.0, "took %.2f s with --deadline 30", r.wall);
-	cr_assert_eq(json_object_size(json_object_get(dxh_doc(&r), "drones")), SC_DRONES);
-	cr_expect_eq(dxh_summary(&r, "drones"), SC_DRONES);
+static void
+sc_fleet_free(struct sc_fleet *f)
+{
+	fu_backlog_close(&f->b);
+	close(f->silent_fd);
+	json_decref(f->inv);
+	free(f->path);
+}
+
+static bool
+sc_is(const char *s, const char *a, const char *b)
+{
+	return s != NULL && (strcmp(s, a) == 0 || (b != NULL && strcmp(s, b) == 0));
+}
+
+static const char *const sc_want_kind[] = {
+	[SC_GOOD] = NULL, [SC_REFUSED] = "connect_refused",
+	[SC_BACKLOG] = "connect_timeout", [SC_SILENT] = "handshake",
+	[SC_HANG] = "call_timeout",
+};
+
+/* Checks every drone; strict: each has exactly its expected result. */
+static void
+sc_check(const struct dxh_run *r, bool strict)
+{
+	char name[32];
+	int i, wrong = 0, good_ok = 0, hang_cut = 0;
+
+	cr_assert_eq(json_object_size(json_object_get(dxh_doc(r), "drones")), SC_DRONES,
+	    "not every drone is in the results");
+	cr_expect_eq(dxh_summary(r, "drones"), SC_DRONES);
 	for (i = 1; i <= SC_DRONES; i++) {
 		enum sc_kind k = sc_kind_of(i);
 		const char *st, *kind;
+		bool right;
 
 		snprintf(name, sizeof(name), "d-%04d", i);
-		st = dxh_status(&r, name);
-		kind = dxh_kind(&r, name);
-		if (k == SC_GOOD) {
-			if (strcmp(st, "ok") != 0 || kind != NULL)
-				wrong++;
-			cr_expect_str_eq(st, "ok", "%s: %s (%s)", name, st,
-			    kind != NULL ? kind : "no error");
-		} else {
-			if (strcmp(st, "failed") != 0 || kind == NULL ||
-			    strcmp(kind, want_kind[k]) != 0)
-				wrong++;
-			cr_expect_str_eq(st, "failed", "%s", name);
-			cr_expect_str_eq(kind != NULL ? kind : "(null)", want_kind[k], "%s", name);
+		st = dxh_status(r, name);
+		kind = dxh_kind(r, name);
+		if (k == SC_GOOD && strcmp(st, "ok") == 0 && kind == NULL)
+			good_ok++;
+		if (k == SC_HANG && sc_is(kind, "call_timeout", NULL))
+			hang_cut++;
+		if (k == SC_GOOD)
+			right = strcmp(st, "ok") == 0 && kind == NULL;
+		else
+			right = strcmp(st, "failed") == 0 && sc_is(kind, sc_want_kind[k], NULL);
+		/*
+		 * An overloaded server may make good and hanging drones miss
+		 * their connect budget, and the deadline may cut or skip
+		 * them; nothing else is allowed.
+		 */
+		if (!right && !strict && (k == SC_GOOD || k == SC_HANG))
+			right = (strcmp(st, "failed") == 0 &&
+			    sc_is(kind, "connect_timeout", "handshake")) ||
+			    ((strcmp(st, "failed") == 0 || strcmp(st, "skipped") == 0) &&
+			    sc_is(kind, "deadline", NULL));
+		if (!right) {
+			wrong++;
+			cr_expect_fail("%s: %s (%s)", name, st, kind != NULL ? kind : "no error");
 		}
 		/* Let a broken build fail in a few lines, not a thousand. */
 		if (wrong > 20)
 			cr_assert_fail("more than 20 drones have the wrong result");
 	}
-	cr_expect_eq(dxh_summary(&r, "ok"), 900);
-	cr_expect_eq(dxh_summary(&r, "failed"), 100);
-	cr_expect_eq(dxh_summary(&r, "skipped"), 0);
-	cr_expect_eq(dxh_count_lines(r.err, "dronex: drone "), 100);
+	cr_log_info("good drones ok: %d of 900; hanging drones cut by -t: %d of 25",
+	    good_ok, hang_cut);
+	fprintf(stderr, "test_scale: good drones ok: %d of 900; hanging drones cut by "
+	    "-t: %d of 25\n", good_ok, hang_cut);
+	if (strict) {
+		cr_expect_eq(dxh_summary(r, "ok"), 900);
+		cr_expect_eq(dxh_summary(r, "failed"), 100);
+		cr_expect_eq(dxh_summary(r, "skipped"), 0);
+		cr_expect_eq(dxh_count_lines(r->err, "dronex: drone "), 100);
+	}
 	usleep(1000 * 1000);
 	cr_expect_eq(dxh_count_procs("sleep 60.5"), 0,
 	    "hung commands still run on the drone 1 s after the run");
+}
+
+static void
+sc_run(const char *const *av, double deadline, bool strict)
+{
+	struct sc_fleet f;
+	struct dxh_run r;
+	const char *args[32];
+	long rss = 0;
+	size_t n = 0;
+
+	sc_fleet_make(&f);
+	args[n++] = "exec";
+	args[n++] = "-i";
+	args[n++] = f.path;
+	while (*av != NULL && n < 31)
+		args[n++] = *av++;
+	args[n] = NULL;
+	fu_run(&r, args, 0, deadline + 10, &rss);
+	cr_log_info("1000 drones: exit %d in %.2f s, peak RSS %ld KiB", r.status, r.wall, rss);
+	fprintf(stderr, "test_scale: 1000 drones (%s): exit %d in %.2f s wall, dronex "
+	    "peak RSS %ld KiB\n", strict ? "served" : "overloaded", r.status, r.wall, rss);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %.2000s", r.status, r.err);
+	cr_expect_leq(r.wall, deadline + 1, "took %.2f s with --deadline %.0f", r.wall,
+	    deadline);
+	sc_check(&r, strict);
 	dxh_run_free(&r);
-	fu_backlog_close(&b);
-	close(silent_fd);
-	json_decref(inv);
-	free(path);
+	sc_fleet_free(&f);
+}
+
+Test(scale, a_thousand_drones_with_four_kinds_of_fault_each_get_the_right_result,
+    .timeout = 120)
+{
+	const char *av[] = { "-f", "64", "--connect-timeout", "15", "-t", "10",
+	    "--deadline", "105", NULL };
+
+	sc_run(av, 105, true);
+}
+
+Test(scale, an_overloaded_server_still_gets_every_drone_reported_on_time, .timeout = 60)
+{
+	const char *av[] = { "-f", "256", "--connect-timeout", "5", "-t", "10",
+	    "--deadline", "30", NULL };
+
+	sc_run(av, 30, false);
 }
