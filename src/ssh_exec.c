@@ -4,8 +4,11 @@
  * Theory of operation.  dx_ssh_exec() runs on the drone's own thread and
  * owns everything it opens: a non-blocking TCP socket and a non-blocking
  * libssh2 session that no other thread ever sees.  The drone goes through
- * fixed phases: connect, handshake, host key check, authentication (these
- * four share the connect budget), then one channel per call, in order.
+ * fixed phases: TCP connect and the server's banner (these two share the
+ * connect budget, as with OpenSSH's ConnectTimeout), key exchange, host
+ * key check and authentication (these share SSH_KEX_FACTOR times that
+ * budget: they cost CPU on both ends and wait behind other sessions on a
+ * busy server), then one channel per call, in order.
  *
  * Every libssh2 call that says LIBSSH2_ERROR_EAGAIN is followed by one
  * helper, ssh_wait(), which polls the socket in the directions libssh2 is
@@ -64,6 +67,7 @@
 #define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
 #define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
 #define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
+#define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
 #define SSH_DEFAULT_CONNECT_MS	10000
 
 /*
@@ -136,7 +140,7 @@ struct ssh_conn {
 	int64_t			 ka_next;	/* next keepalive; 0 = none */
 	int			 ka_unanswered;	/* keepalives sent since the peer
 						   last sent anything */
-	int64_t			 budget;	/* connect budget, ms */
+	int64_t			 budget;	/* budget of the phase, ms (messages) */
 	char			 hp[280];	/* "[h]:p" (or "h" on 22), messages */
 	char			 what[360];	/* " during ...": the phase, messages */
 };
@@ -612,6 +616,42 @@ ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 	}
 	pref[strlen(pref) - 1] = '\0';
 	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref + 1);
+}
+
+/*
+ * Waits, within the connect budget, for the server's first bytes (its
+ * identification line), without consuming them: libssh2 reads them next.
+ * A listener that accepts and never speaks fails here, as "handshake",
+ * within the connect timeout, as OpenSSH's ConnectTimeout covers the
+ * connect and the banner.  The key exchange and authentication that follow
+ * cost CPU on both ends and queue behind other sessions on a busy server,
+ * so they get a budget of their own (SSH_KEX_FACTOR x connect timeout).
+ */
+static int
+ssh_banner(struct ssh_conn *c, int64_t until, struct dx_err *err)
+{
+	char b, tbuf[32];
+	ssize_t n;
+	int r;
+
+	snprintf(c->what, sizeof(c->what), " waiting for the ssh banner of %s",
+	    c->hp);
+	for (;;) {
+		if ((n = recv(c->fd, &b, 1, MSG_PEEK)) == 1)
+			return 0;
+		if (n == 0)
+			return dx_err_set(err, DX_HANDSHAKE, "%s closed the "
+			    "connection before its ssh banner", c->hp);
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return dx_err_set(err, DX_HANDSHAKE, "ssh handshake with "
+			    "%s failed: %s", c->hp, strerror(errno));
+		if ((r = ssh_wait(c, POLLIN, until, err)) == -1)
+			return -1;
+		if (r == SSH_EXPIRED)
+			return dx_err_set(err, DX_HANDSHAKE, "ssh handshake with "
+			    "%s timed out after %s: no ssh banner", c->hp,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+	}
 }
 
 static int
@@ -1221,8 +1261,11 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 			goto out;
 	}
 	until = dx_now_ms() + c.budget;
-	if (ssh_connect(&c, until, &err) == -1 ||
-	    ssh_handshake(&c, kh, until, &err) == -1 ||
+	if (ssh_connect(&c, until, &err) == -1 || ssh_banner(&c, until, &err) == -1)
+		goto out;
+	c.budget *= SSH_KEX_FACTOR;
+	until = dx_now_ms() + c.budget;
+	if (ssh_handshake(&c, kh, until, &err) == -1 ||
 	    ssh_hostkey(&c, kh, khpath, &err) == -1 ||
 	    ssh_auth(&c, until, &err) == -1)
 		goto out;
