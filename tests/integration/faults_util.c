@@ -362,6 +362,70 @@ fu_session_of(const char *needle, double timeout, pid_t *sshd)
 	return f.found;
 }
 
+struct fu_desc {
+	const char	*needle;
+	char		*text;
+	size_t		 len, cap;
+};
+
+static bool
+fu_describe_one(pid_t pid, const char *cmd, void *arg)
+{
+	struct fu_desc *d = arg;
+	char line[1200], parent[400];
+	pid_t pp;
+	int n;
+
+	if (strstr(cmd, d->needle) == NULL)
+		return true;
+	pp = fu_ppid(pid);
+	if (pp <= 0 || !fu_cmdline(pp, parent, sizeof(parent)))
+		snprintf(parent, sizeof(parent), "?");
+	n = snprintf(line, sizeof(line), "%d %d (%.300s) %.500s\n", (int)pid, (int)pp,
+	    parent, cmd);
+	if (n > 0)
+		fu_append(&d->text, &d->len, &d->cap, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+	return true;
+}
+
+char *
+fu_describe(const char *needle)
+{
+	struct fu_desc d = { .needle = needle };
+
+	fu_append(&d.text, &d.len, &d.cap, "", 0);
+	fu_each_proc(fu_describe_one, &d);
+	return d.text;
+}
+
+struct fu_kill {
+	const char	*cmdline;
+	int		 killed;
+};
+
+static bool
+fu_kill_one(pid_t pid, const char *cmd, void *arg)
+{
+	struct fu_kill *k = arg;
+	size_t n = strlen(k->cmdline);
+
+	/* fu_cmdline() turned the NUL after the last argument into a space. */
+	if (strncmp(cmd, k->cmdline, n) == 0 && strspn(cmd + n, " ") == strlen(cmd + n) &&
+	    kill(pid, SIGKILL) == 0)
+		k->killed++;
+	return true;
+}
+
+int
+fu_kill_exact(const char *cmdline)
+{
+	struct fu_kill k = { .cmdline = cmdline };
+
+	fu_each_proc(fu_kill_one, &k);
+	return k.killed;
+}
+
 int
 fu_wait_count(const char *needle, int want, double timeout)
 {

@@ -70,6 +70,18 @@ void		fu_name(char *buf, size_t len, const char *prefix, int i);
  */
 pid_t	fu_session_of(const char *needle, double timeout, pid_t *sshd);
 pid_t	fu_ppid(pid_t pid);
+/*
+ * "pid ppid (parent's command line) command line" of each process whose
+ * command line contains needle, one per line, for failure messages.
+ * The caller frees it.
+ */
+char	*fu_describe(const char *needle);
+/*
+ * SIGKILLs every process whose whole command line is exactly cmdline
+ * ("sleep 30.11"): the leftovers of a failed test, so that the tests after
+ * it start clean.  Tests use values no one else runs.  Returns how many.
+ */
+int	fu_kill_exact(const char *cmdline);
 /* Polls until dxh_count_procs(needle) == want or timeout; the last count. */
 int	fu_wait_count(const char *needle, int want, double timeout);
 /*

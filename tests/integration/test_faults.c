@@ -159,7 +159,7 @@ Test(faults, a_call_cut_by_the_timeout_ends_on_the_drone_and_the_next_runs, .tim
 	struct fu_proc p;
 	struct dxh_run r;
 	json_t *inv;
-	char *path;
+	char *path, *left;
 	pid_t sleeper;
 
 	cr_assert_eq(dxh_count_procs("sleep 300.37"), 0, "a 'sleep 300.37' is already running");
@@ -182,10 +182,12 @@ Test(faults, a_call_cut_by_the_timeout_ends_on_the_drone_and_the_next_runs, .tim
 	cr_expect_str_eq(dxh_call_str(&r, "d-001", 1, "stdout"), "next\n", "%s", r.out);
 	cr_expect_null(dxh_call_kind(&r, "d-001", 1), "%s", r.out);
 	usleep(1000 * 1000);
+	left = fu_describe("sleep 300.37");
 	cr_expect_eq(dxh_count_procs("sleep 300.37"), 0,
-	    "the timed-out command still runs on the drone 1 s after dronex returned");
-	if (sleeper > 0)
-		fu_signal_if(sleeper, "sleep 300.37", SIGKILL);
+	    "the timed-out command still runs on the drone 1 s after dronex returned:\n%s",
+	    left);
+	free(left);
+	fu_kill_exact("sleep 300.37");
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);

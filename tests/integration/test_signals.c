@@ -79,7 +79,7 @@ Test(signals, the_deadline_ends_the_run_on_time_with_every_drone_reported, .time
 	struct fu_proc p;
 	struct dxh_run r;
 	json_t *inv;
-	char *path;
+	char *path, *left;
 
 	cr_assert_eq(dxh_count_procs("sleep 30.11"), 0, "a 'sleep 30.11' is already running");
 	path = sg_inventory(6, "sleep 30.11", &inv);
@@ -96,8 +96,11 @@ Test(signals, the_deadline_ends_the_run_on_time_with_every_drone_reported, .time
 	cr_expect_geq(r.wall, 1.8, "ended after %.2f s, before the deadline", r.wall);
 	sg_check_cut(&r, 6, 2, "deadline", true);
 	usleep(1000 * 1000);
+	left = fu_describe("sleep 30.11");
 	cr_expect_eq(dxh_count_procs("sleep 30.11"), 0,
-	    "a command cut by the deadline still runs on the drone 1 s later");
+	    "a command cut by the deadline still runs on the drone 1 s later:\n%s", left);
+	free(left);
+	fu_kill_exact("sleep 30.11");
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
@@ -109,7 +112,7 @@ sg_interrupt(int sig, const char *sleep)
 	struct fu_proc p;
 	struct dxh_run r;
 	json_t *inv;
-	char *path;
+	char *path, *left;
 	double sent;
 
 	cr_assert_eq(dxh_count_procs(sleep), 0, "a '%s' is already running", sleep);
@@ -131,8 +134,11 @@ sg_interrupt(int sig, const char *sleep)
 	cr_expect_leq(r.wall - sent, 2.0, "took %.2f s after the signal", r.wall - sent);
 	sg_check_cut(&r, 6, 2, "interrupted", true);
 	usleep(1000 * 1000);
+	left = fu_describe(sleep);
 	cr_expect_eq(dxh_count_procs(sleep), 0,
-	    "an interrupted command still runs on the drone 1 s later");
+	    "an interrupted command still runs on the drone 1 s later:\n%s", left);
+	free(left);
+	fu_kill_exact(sleep);
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
