@@ -64,7 +64,7 @@
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
 #define SSH_READ_BUF		32768	/* per read; on the drone's stack */
 #define SSH_KILL_BUDGET_MS	1500	/* whole kill of a cut call */
-#define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
+#define SSH_KILL_SLACK_MS	700	/* how far the kill may pass the deadline */
 #define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
 #define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
 #define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
@@ -87,6 +87,10 @@
  *  kill -s TERM -- -$p      TERM to each whole group, so that the command's
  *      own children (a pipeline, a script's subprocesses) end too; the
  *      plain pid is tried if the group is gone.
+ *  echo k                  TERM has gone out.  When the deadline or an
+ *      interrupt ends the whole drone, dronex waits only for this and then
+ *      drops the connection: the script, which already knows its targets,
+ *      goes on alone (orphaned, silent) with the grace and the KILL.
  *  while [ $i -lt 5 ] ...  A grace of up to 0.5 s (5 x 0.1 s) for the
  *      groups to exit; "kill -s 0" tests whether any member is left.
  *  kill -s KILL -- -$p      Whatever ignored TERM is killed.
@@ -102,6 +106,8 @@ static const char ssh_kill_script[] =
     /* TERM to each process group, falling back to the process. */
     "for p in $g; do kill -s TERM -- -$p 2>/dev/null || "
     "kill -s TERM $p 2>/dev/null; done; "
+    /* Tell dronex TERM went out (a hurried dronex may leave now). */
+    "echo k; "
     /* Up to 0.5 s for them to go. */
     "i=0; while [ $i -lt 5 ]; do a=; for p in $g; do "
     "kill -s 0 -- -$p 2>/dev/null && a=1; done; [ -n \"$a\" ] || exit 0; "
@@ -1006,8 +1012,43 @@ ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
  * Ends the command of a cut call: a second channel runs ssh_kill_script.
  * Bounded by until; never watches the abort pipe.
  */
+/*
+ * Reads the kill script's stdout until its "k" (TERM went out) or its end,
+ * within until.
+ */
 static void
-ssh_kill(struct ssh_conn *c, int64_t until)
+ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
+{
+	struct dx_err ignored;
+	char buf[64];
+	ssize_t n;
+
+	for (;;) {
+		n = libssh2_channel_read(ch, buf, sizeof(buf));
+		if (n > 0) {
+			if (memchr(buf, 'k', (size_t)n) != NULL)
+				return;
+			continue;
+		}
+		if (n == 0 && libssh2_channel_eof(ch))
+			return;
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			if (ssh_rc_fatal((int)n))
+				ssh_mark_dead(c);
+			return;
+		}
+		if (ssh_wait(c, 0, until, &ignored) != 0)
+			return;
+	}
+}
+
+/*
+ * Ends the cut call's command on the drone (ssh_kill_script), within until.
+ * hurry: the drone is done (deadline, interrupt), so stop once TERM went
+ * out and drop the connection instead of waiting out the script's grace.
+ */
+static void
+ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 {
 	LIBSSH2_CHANNEL *ch;
 	struct dx_err ignored;
@@ -1035,7 +1076,10 @@ ssh_kill(struct ssh_conn *c, int64_t until)
 	    LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(c, 0, until, &ignored) != 0)
 			break;
-	if (r == 0)
+	if (r == 0 && hurry) {
+		ssh_kill_started(c, ch, until);
+		ssh_mark_dead(c);
+	} else if (r == 0)
 		ssh_drain(c, ch, NULL, until, &ignored);
 	else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
 		ssh_mark_dead(c);
@@ -1162,7 +1206,7 @@ cut:
 	kill_until = dx_now_ms() + SSH_KILL_BUDGET_MS;
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
-	ssh_kill(c, kill_until);
+	ssh_kill(c, kill_until, rc == -1);
 	if (c->healthy) {
 		struct dx_err ignored;
 
