@@ -31,6 +31,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base64.h"
 #include "knownhosts.h"
 
 #define KH_SHA1_LEN	20
@@ -102,38 +103,6 @@ kh_b64_decode(const char *s, size_t len, unsigned char *out)
 			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
 	}
 	return (long)o;
-}
-
-static char *
-kh_b64_encode(const unsigned char *p, size_t len)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out, *o;
-	size_t i;
-
-	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
-		return NULL;
-	o = out;
-	for (i = 0; i + 2 < len; i += 3) {
-		*o++ = tab[p[i] >> 2];
-		*o++ = tab[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		*o++ = tab[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
-		*o++ = tab[p[i + 2] & 63];
-	}
-	if (i < len) {
-		*o++ = tab[p[i] >> 2];
-		if (i + 1 < len) {
-			*o++ = tab[(p[i] & 3) << 4 | p[i + 1] >> 4];
-			*o++ = tab[(p[i + 1] & 15) << 2];
-		} else {
-			*o++ = tab[(p[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
 }
 
 /* The type name inside a wire-format key blob must equal type. */
@@ -592,7 +561,7 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 		    "cannot add a malformed host key to known_hosts '%s'", path);
 	tlen = bt;
 	kh_lookup_name(name, sizeof(name), host, port);
-	if ((b64 = kh_b64_encode(blob, len)) == NULL ||
+	if ((b64 = dx_base64_encode(blob, len)) == NULL ||
 	    (mem = malloc(strlen(name) + 1 + tlen + 1 + len)) == NULL ||
 	    asprintf(&text, "\n%s %.*s %s\n", name, (int)tlen,
 	    (const char *)blob + 4, b64) == -1) {

@@ -4,6 +4,7 @@ src_libdronex_a_SOURCES = \
 	src/dronex.h \
 	src/err.c \
 	src/buf.c \
+	src/base64.c src/base64.h \
 	src/result.c src/result.h \
 	src/queue.c \
 	src/hostset.c src/hostset.h \
