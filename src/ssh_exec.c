@@ -64,7 +64,7 @@
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
 #define SSH_READ_BUF		32768	/* per read; on the drone's stack */
 #define SSH_KILL_BUDGET_MS	1500	/* whole kill of a cut call */
-#define SSH_KILL_SLACK_MS	700	/* how far the kill may pass the deadline */
+#define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
 #define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
 #define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
 #define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
