@@ -1,6 +1,6 @@
 # Integration tests: the real dronex binary against a private sshd that
 # tests/run-test starts on 127.0.0.1 for each program.
-EXTRA_DIST += tests/integration/lsan.supp
+
 if HAVE_CRITERION
 DX_INTEGRATION_TESTS = \
 	tests/integration/test_exec \

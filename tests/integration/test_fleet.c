@@ -296,7 +296,9 @@ Test(fleet, fifty_mib_of_output_on_four_drones_is_cut_to_one_mib_in_bounded_memo
 		}
 	}
 	cr_expect_gt(rss, 0);
-	cr_expect_lt(rss, 64 * 1024, "dronex peaked at %ld KiB", rss);
+	/* Under AddressSanitizer the shadow memory is not dronex's own. */
+	if (strcmp(getenv("DRONEX_SANITIZED") ? getenv("DRONEX_SANITIZED") : "0", "1") != 0)
+		cr_expect_lt(rss, 64 * 1024, "dronex peaked at %ld KiB", rss);
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
