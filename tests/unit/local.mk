@@ -32,4 +32,7 @@ check_PROGRAMS += tests/tsan/test_queue
 tests_tsan_test_queue_SOURCES = tests/unit/test_queue.c
 tests_tsan_test_queue_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
 tests_tsan_test_queue_LDADD = $(DX_LIBS)
+if TSAN
+TESTS += tests/tsan/test_queue
+endif
 EXTRA_DIST += tests/tsan/criterion/criterion.h
