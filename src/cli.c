@@ -678,8 +678,6 @@ cli_sig_main(void *arg)
 }
 
 struct cli_run {
-	const struct dx_inventory *inv;
-	const size_t	*idx;
 	struct dx_out	*out;
 	bool		 oom;
 };
@@ -815,8 +813,6 @@ cli_exec(int argc, char **argv)
 	}
 	sig_started = true;
 
-	run.inv = &inv;
-	run.idx = idx;
 	run.out = out;
 	t0 = dx_now_ms();
 	if (dx_queue_run(q, cli_done, &run, &err) == -1) {
