@@ -44,19 +44,6 @@
 
 #include "faults_util.h"
 
-static void
-fu_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		while (*len + n + 1 > *cap)
-			*cap = *cap ? *cap * 2 : 65536;
-		cr_assert((*buf = realloc(*buf, *cap)) != NULL);
-	}
-	memcpy(*buf + *len, data, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
 void
 fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
 {
@@ -163,9 +150,9 @@ fu_pump(struct fu_proc *p, int ms)
 			continue;
 		}
 		if (pfd[i].fd == p->out_fd)
-			fu_append(&p->out, &p->outlen, &p->outcap, chunk, got);
+			dxh_append(&p->out, &p->outlen, &p->outcap, chunk, got);
 		else
-			fu_append(&p->err, &p->errlen, &p->errcap, chunk, got);
+			dxh_append(&p->err, &p->errlen, &p->errcap, chunk, got);
 	}
 	return p->out_fd != -1 || p->err_fd != -1;
 }
@@ -384,7 +371,7 @@ fu_describe_one(pid_t pid, const char *cmd, void *arg)
 	n = snprintf(line, sizeof(line), "%d %d (%.300s) %.500s\n", (int)pid, (int)pp,
 	    parent, cmd);
 	if (n > 0)
-		fu_append(&d->text, &d->len, &d->cap, line, (size_t)n < sizeof(line) ?
+		dxh_append(&d->text, &d->len, &d->cap, line, (size_t)n < sizeof(line) ?
 		    (size_t)n : sizeof(line) - 1);
 	return true;
 }
@@ -394,7 +381,7 @@ fu_describe(const char *needle)
 {
 	struct fu_desc d = { .needle = needle };
 
-	fu_append(&d.text, &d.len, &d.cap, "", 0);
+	dxh_append(&d.text, &d.len, &d.cap, "", 0);
 	fu_each_proc(fu_describe_one, &d);
 	return d.text;
 }

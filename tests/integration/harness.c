@@ -153,8 +153,8 @@ harness_client_home(void)
 	return home;
 }
 
-static void
-harness_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+void
+dxh_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
 	if (*len + n + 1 > *cap) {
 		while (*len + n + 1 > *cap)
@@ -304,9 +304,9 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 				continue;
 			}
 			if (pfd[i].fd == pout[0])
-				harness_append(&r->out, &r->outlen, &outcap, chunk, got);
+				dxh_append(&r->out, &r->outlen, &outcap, chunk, got);
 			else
-				harness_append(&r->err, &r->errlen, &errcap, chunk, got);
+				dxh_append(&r->err, &r->errlen, &errcap, chunk, got);
 		}
 	}
 	if (pin[1] != -1)

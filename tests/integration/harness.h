@@ -62,6 +62,8 @@ void	dxh_run_argv(struct dxh_run *r, const char *const *argv,
 /* Same, with the arguments inline, NULL-terminated; timeout 30 s. */
 void	dxh_run(struct dxh_run *r, ...) __attribute__((sentinel));
 void	dxh_run_free(struct dxh_run *r);
+/* Appends n bytes to a growing NUL-terminated buffer (fails the test on OOM). */
+void	dxh_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n);
 /* Prints everything about a run (for a failure's context). */
 void	dxh_dump(const struct dxh_run *r);
 
