@@ -12,6 +12,7 @@ src_libdronex_a_SOURCES = \
 	src/select.c src/select.h \
 	src/knownhosts.c src/knownhosts.h \
 	src/identity.c src/identity.h \
+	src/killscript.c src/killscript.h \
 	src/ssh_exec.c src/ssh_exec.h
 
 bin_PROGRAMS += src/dronex

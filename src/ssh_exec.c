@@ -19,7 +19,7 @@
  *
  * A call cut by its timeout, the deadline or an abort still has a command
  * running on the drone, and libssh2 1.10 cannot send a "signal" request.
- * So a second channel on the same session runs ssh_kill_script (below),
+ * So a second channel on the same session runs dx_kill_script() (killscript.c),
  * which signals the process groups of its sibling processes under the
  * connection's sshd: the cut command's, since calls run one at a time.
  * That cleanup runs on a short budget of its own that ignores the abort
@@ -58,6 +58,7 @@
 #include <libssh2.h>
 
 #include "identity.h"
+#include "killscript.h"
 #include "knownhosts.h"
 #include "ssh_exec.h"
 
@@ -69,51 +70,6 @@
 #define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
 #define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
 #define SSH_DEFAULT_CONNECT_MS	10000
-
-/*
- * The command that ends a cut call (see the comment at the top).  It is
- * sent as one line because the drone's login shell parses it first, and
- * not every login shell accepts a newline inside quotes.  Part by part:
- *
- *  exec /bin/sh -c '...'   The login shell (bash, zsh, csh, fish...) is
- *      replaced by a POSIX sh that keeps its pid, so the script's parent
- *      ($PPID) is the connection's sshd process, as the cut command's is.
- *  g=$(ps -A -o pid= -o ppid= | while read p q; do ...)
- *      POSIX ps lists every process with its parent; the script keeps the
- *      children of that sshd other than itself ($$).  ps and the loop run
- *      as children of the script, so they are never listed.  sshd starts
- *      each command in a session of its own (setsid), so each pid found
- *      is also a process group id.
- *  kill -s TERM -- -$p      TERM to each whole group, so that the command's
- *      own children (a pipeline, a script's subprocesses) end too; the
- *      plain pid is tried if the group is gone.
- *  echo k                  TERM has gone out.  When the deadline or an
- *      interrupt ends the whole drone, dronex waits only for this and then
- *      drops the connection: the script, which already knows its targets,
- *      goes on alone (orphaned, silent) with the grace and the KILL.
- *  while [ $i -lt 5 ] ...  A grace of up to 0.5 s (5 x 0.1 s) for the
- *      groups to exit; "kill -s 0" tests whether any member is left.
- *  kill -s KILL -- -$p      Whatever ignored TERM is killed.
- * Processes that left the group (setsid, daemons) are out of reach, as
- * with any job control.  The script needs sh, ps and kill on the drone.
- */
-static const char ssh_kill_script[] =
-    "exec /bin/sh -c '"
-    /* The children of our parent sshd, except ourselves. */
-    "g=$(ps -A -o pid= -o ppid= | while read p q; do "
-    "[ \"$q\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && echo $p; done); "
-    "[ -n \"$g\" ] || exit 0; "
-    /* TERM to each process group, falling back to the process. */
-    "for p in $g; do kill -s TERM -- -$p 2>/dev/null || "
-    "kill -s TERM $p 2>/dev/null; done; "
-    /* Tell dronex TERM went out (a hurried dronex may leave now). */
-    "echo k; "
-    /* Up to 0.5 s for them to go. */
-    "i=0; while [ $i -lt 5 ]; do a=; for p in $g; do "
-    "kill -s 0 -- -$p 2>/dev/null && a=1; done; [ -n \"$a\" ] || exit 0; "
-    "sleep 0.1; i=$((i+1)); done; "
-    /* Then KILL to what is left. */
-    "for p in $g; do kill -s KILL -- -$p 2>/dev/null; done; exit 0'";
 
 struct ssh_khfile {
 	struct ssh_khfile	*next;
@@ -1009,10 +965,6 @@ ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 }
 
 /*
- * Ends the command of a cut call: a second channel runs ssh_kill_script.
- * Bounded by until; never watches the abort pipe.
- */
-/*
  * Reads the kill script's stdout until its "k" (TERM went out) or its end,
  * within until.
  */
@@ -1043,7 +995,8 @@ ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 }
 
 /*
- * Ends the cut call's command on the drone (ssh_kill_script), within until.
+ * Ends the cut call's command on the drone: a second channel runs
+ * dx_kill_script().  Bounded by until; never watches the abort pipe.
  * hurry: the drone is done (deadline, interrupt), so stop once TERM went
  * out and drop the connection instead of waiting out the script's grace.
  */
@@ -1072,7 +1025,7 @@ ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 			goto out;
 		}
 	}
-	while ((r = libssh2_channel_exec(ch, ssh_kill_script)) ==
+	while ((r = libssh2_channel_exec(ch, dx_kill_script())) ==
 	    LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(c, 0, until, &ignored) != 0)
 			break;

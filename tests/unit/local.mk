@@ -6,7 +6,8 @@ DX_UNIT_TESTS = \
 	tests/unit/test_select \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
-	tests/unit/test_result
+	tests/unit/test_result \
+	tests/unit/test_killscript
 check_PROGRAMS += $(DX_UNIT_TESTS)
 TESTS += $(DX_UNIT_TESTS)
 DX_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -23,6 +24,8 @@ tests_unit_test_queue_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_queue_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
 endif
 
 # The queue tests again, compiled against tests/tsan/criterion/criterion.h
