@@ -965,10 +965,10 @@ ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 }
 
 /*
- * Reads the kill script's stdout until its "k" (TERM went out) or its end,
- * within until.
+ * Reads the kill script's stdout until its "k" (TERM went out) or its end
+ * (nothing was left to signal), within until.  True if either came.
  */
-static void
+static bool
 ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 {
 	struct dx_err ignored;
@@ -979,18 +979,18 @@ ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 		n = libssh2_channel_read(ch, buf, sizeof(buf));
 		if (n > 0) {
 			if (memchr(buf, 'k', (size_t)n) != NULL)
-				return;
+				return true;
 			continue;
 		}
 		if (n == 0 && libssh2_channel_eof(ch))
-			return;
+			return true;
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 			if (ssh_rc_fatal((int)n))
 				ssh_mark_dead(c);
-			return;
+			return false;
 		}
 		if (ssh_wait(c, 0, until, &ignored) != 0)
-			return;
+			return false;
 	}
 }
 
@@ -999,17 +999,20 @@ ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
  * dx_kill_script().  Bounded by until; never watches the abort pipe.
  * hurry: the drone is done (deadline, interrupt), so stop once TERM went
  * out and drop the connection instead of waiting out the script's grace.
+ * True if the script confirmed within until that TERM went out (or that
+ * nothing was left); false if the command may still run on the drone.
  */
-static void
+static bool
 ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 {
 	LIBSSH2_CHANNEL *ch;
 	struct dx_err ignored;
 	char saved[sizeof(c->what)];
+	bool done = false;
 	int r;
 
 	if (!c->healthy)
-		return;
+		return false;
 	memcpy(saved, c->what, sizeof(saved));
 	c->cleanup = true;
 	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
@@ -1030,16 +1033,31 @@ ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 		if (ssh_wait(c, 0, until, &ignored) != 0)
 			break;
 	if (r == 0 && hurry) {
-		ssh_kill_started(c, ch, until);
+		done = ssh_kill_started(c, ch, until);
 		ssh_mark_dead(c);
 	} else if (r == 0)
-		ssh_drain(c, ch, NULL, until, &ignored);
+		done = ssh_drain(c, ch, NULL, until, &ignored) == 0;
 	else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
 		ssh_mark_dead(c);
 	ssh_channel_end(c, ch, until);
 out:
 	c->cleanup = false;
 	memcpy(c->what, saved, sizeof(saved));
+	return done;
+}
+
+/*
+ * Says in err that a cut command was not confirmed ended: the kill did not
+ * get through in its budget (an overloaded drone, a dying link).
+ */
+static void
+ssh_kill_unconfirmed(struct dx_err *err)
+{
+	static const char note[] = "; it may still be running on the drone";
+	size_t len = strlen(err->msg);
+
+	if (len + sizeof(note) <= sizeof(err->msg))
+		memcpy(err->msg + len, note, sizeof(note));
 }
 
 /* Exit status and signal of a finished channel into call. */
@@ -1150,6 +1168,8 @@ cut:
 		dx_err_set(err, DX_CALL_TIMEOUT, "%s timed out after %s", label,
 		    ssh_fmt_ms(tbuf, sizeof(tbuf), tmo));
 	if (err->kind == DX_CONNECTION_LOST || !c->healthy) {
+		if (err->kind != DX_CONNECTION_LOST)
+			ssh_kill_unconfirmed(err);
 		rc = -1;
 		goto out;
 	}
@@ -1159,7 +1179,8 @@ cut:
 	kill_until = dx_now_ms() + SSH_KILL_BUDGET_MS;
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
-	ssh_kill(c, kill_until, rc == -1);
+	if (!ssh_kill(c, kill_until, rc == -1))
+		ssh_kill_unconfirmed(err);
 	if (c->healthy) {
 		struct dx_err ignored;
 

@@ -19,7 +19,7 @@
  * a 5 s connect budget, a 30 s deadline), where good drones may time out
  * for real, and demands what must hold however slow the server is: every
  * drone reported, the faults with their own kinds, the run on time, and
- * nothing left running.
+ * no command left running on the drone that the JSON does not own up to.
  */
 #include "config.h"
 
@@ -127,12 +127,23 @@ sc_sanitized(void)
 	return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* Whether the drone's error says its command may still run on the drone. */
+static bool
+sc_says_maybe_running(const struct dxh_run *r, const char *name)
+{
+	json_t *e = json_object_get(dxh_drone(r, name), "error");
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	return msg != NULL && strstr(msg, "may still be running on the drone") != NULL;
+}
+
 /* Checks every drone; strict: each has exactly its expected result. */
 static void
 sc_check(const struct dxh_run *r, bool strict)
 {
 	char name[32], *left;
 	int i, wrong = 0, good_ok = 0, hang_cut = 0, own_kind[8] = { 0 };
+	int unconfirmed = 0, left_n;
 
 	cr_assert_eq(json_object_size(json_object_get(dxh_doc(r), "drones")), SC_DRONES,
 	    "not every drone is in the results");
@@ -149,6 +160,8 @@ sc_check(const struct dxh_run *r, bool strict)
 			good_ok++;
 		if (k == SC_HANG && sc_is(kind, "call_timeout", NULL))
 			hang_cut++;
+		if (k == SC_HANG && sc_says_maybe_running(r, name))
+			unconfirmed++;
 		if (k == SC_GOOD)
 			right = strcmp(st, "ok") == 0 && kind == NULL;
 		else
@@ -187,10 +200,24 @@ sc_check(const struct dxh_run *r, bool strict)
 		cr_expect_eq(dxh_summary(r, "skipped"), 0);
 		cr_expect_eq(dxh_count_lines(r->err, "dronex: drone "), 100);
 	}
+	/*
+	 * A served run ends every hung command.  An overloaded one may not
+	 * get the kill through before the deadline's slack runs out; then
+	 * dronex must say so: each command left running is one the JSON
+	 * says "may still be running".
+	 */
 	usleep(1000 * 1000);
 	left = fu_describe("sleep 60.5");
-	cr_expect_eq(dxh_count_procs("sleep 60.5"), 0,
-	    "hung commands still run on the drone 1 s after the run:\n%.2000s", left);
+	left_n = dxh_count_procs("sleep 60.5");
+	fprintf(stderr, "test_scale: hung commands left: %d; reported as maybe "
+	    "running: %d\n", left_n, unconfirmed);
+	if (strict)
+		cr_expect_eq(left_n, 0,
+		    "hung commands still run on the drone 1 s after the run:\n%.2000s", left);
+	else
+		cr_expect_leq(left_n, unconfirmed, "%d hung commands still run on the "
+		    "drone 1 s after the run, but only %d drones say so:\n%.2000s",
+		    left_n, unconfirmed, left);
 	free(left);
 	fu_kill_exact("sleep 60.5");
 }

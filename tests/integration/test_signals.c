@@ -36,6 +36,16 @@ sg_inventory(int n, const char *call, json_t **inv)
 	return dxh_inv_write(*inv);
 }
 
+/* Whether the drone's error says its command may still run on the drone. */
+static bool
+sg_maybe_running(const struct dxh_run *r, const char *name)
+{
+	json_t *e = json_object_get(dxh_drone(r, name), "error");
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	return msg != NULL && strstr(msg, "may still be running on the drone") != NULL;
+}
+
 /*
  * Every one of n drones is in the results: running ones failed with kind
  * (their first call too, when in_call), the others skipped with kind and
@@ -60,6 +70,8 @@ sg_check_cut(const struct dxh_run *r, int n, int running, const char *kind, bool
 			failed++;
 			if (in_call)
 				cr_expect_str_eq(dxh_call_kind(r, name, 0), kind, "%s", name);
+			/* A healthy drone confirmed that the cut command got TERM. */
+			cr_expect(!sg_maybe_running(r, name), "%s: %s", name, r->out);
 		} else {
 			cr_expect_str_eq(st, "skipped", "%s: %s", name, r->out);
 			cr_expect_eq(dxh_ncalls(r, name), 0, "skipped %s ran calls", name);
@@ -236,8 +248,9 @@ Test(signals, a_second_sigint_during_handshakes_exits_at_once, .timeout = 30)
 /*
  * A frozen sshd makes the teardown slow for real: the remote kill of the
  * cut call gets no answer and waits out its clean-up budget.  With one
- * SIGINT dronex still ends within that budget and prints everything; a
- * second SIGINT must not wait for it.
+ * SIGINT dronex still ends within that budget, prints everything and says
+ * that the command may still run on the drone; a second SIGINT must not
+ * wait for it.
  */
 static void
 sg_frozen(bool twice, const char *sleep)
@@ -284,6 +297,8 @@ sg_frozen(bool twice, const char *sleep)
 	} else {
 		cr_expect_leq(r.wall - first, 2.5, "took %.2f s after SIGINT", r.wall - first);
 		cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
+		/* The kill could not get through: the result must not hide it. */
+		cr_expect(sg_maybe_running(&r, "d-001"), "%s", r.out);
 	}
 	dxh_run_free(&r);
 	json_decref(inv);
