@@ -64,7 +64,8 @@
 
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
 #define SSH_READ_BUF		32768	/* per read; on the drone's stack */
-#define SSH_KILL_BUDGET_MS	1500	/* whole kill of a cut call */
+#define SSH_KILL_BUDGET_MS	1500	/* kill when the drone is done (hurry) */
+#define SSH_KILL_CALL_MS	5000	/* kill when a next call may follow */
 #define SSH_KILL_SLACK_MS	500	/* how far the kill may pass the deadline */
 #define SSH_POLL_MAX_MS		60000	/* longest single poll, for sanity */
 #define SSH_KA_MAX		3	/* unanswered keepalives before "lost" */
@@ -1032,12 +1033,14 @@ ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 	    LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(c, 0, until, &ignored) != 0)
 			break;
-	if (r == 0 && hurry) {
+	if (r == 0) {
 		done = ssh_kill_started(c, ch, until);
-		ssh_mark_dead(c);
-	} else if (r == 0)
-		done = ssh_drain(c, ch, NULL, until, &ignored) == 0;
-	else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
+		if (hurry)
+			ssh_mark_dead(c);
+		else if (done)
+			/* Its grace and KILL, before the next call starts. */
+			ssh_drain(c, ch, NULL, until, &ignored);
+	} else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
 		ssh_mark_dead(c);
 	ssh_channel_end(c, ch, until);
 out:
@@ -1176,7 +1179,11 @@ cut:
 	if (err->kind != DX_CALL_TIMEOUT && err->kind != DX_OUTPUT &&
 	    err->kind != DX_CHANNEL)
 		rc = -1;		/* deadline, abort: no next call */
-	kill_until = dx_now_ms() + SSH_KILL_BUDGET_MS;
+	/*
+	 * A drone that goes on to its next call can afford to wait for a
+	 * busy drone to start the script; an interrupted one cannot.
+	 */
+	kill_until = dx_now_ms() + (rc == -1 ? SSH_KILL_BUDGET_MS : SSH_KILL_CALL_MS);
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
 	if (!ssh_kill(c, kill_until, rc == -1))
