@@ -413,6 +413,15 @@ fu_kill_exact(const char *cmdline)
 	return k.killed;
 }
 
+bool
+fu_maybe_running(const struct dxh_run *r, const char *name)
+{
+	json_t *e = json_object_get(dxh_drone(r, name), "error");
+	const char *msg = json_string_value(json_object_get(e, "message"));
+
+	return msg != NULL && strstr(msg, "may still be running on the drone") != NULL;
+}
+
 int
 fu_wait_count(const char *needle, int want, double timeout)
 {

@@ -82,6 +82,11 @@ char	*fu_describe(const char *needle);
  * it start clean.  Tests use values no one else runs.  Returns how many.
  */
 int	fu_kill_exact(const char *cmdline);
+/*
+ * Whether drone name's error says that its cut command may still run on
+ * the drone (its kill was not confirmed).
+ */
+bool	fu_maybe_running(const struct dxh_run *r, const char *name);
 /* Polls until dxh_count_procs(needle) == want or timeout; the last count. */
 int	fu_wait_count(const char *needle, int want, double timeout);
 /*

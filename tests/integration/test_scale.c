@@ -127,16 +127,6 @@ sc_sanitized(void)
 	return v != NULL && strcmp(v, "1") == 0;
 }
 
-/* Whether the drone's error says its command may still run on the drone. */
-static bool
-sc_says_maybe_running(const struct dxh_run *r, const char *name)
-{
-	json_t *e = json_object_get(dxh_drone(r, name), "error");
-	const char *msg = json_string_value(json_object_get(e, "message"));
-
-	return msg != NULL && strstr(msg, "may still be running on the drone") != NULL;
-}
-
 /* Checks every drone; strict: each has exactly its expected result. */
 static void
 sc_check(const struct dxh_run *r, bool strict)
@@ -160,7 +150,7 @@ sc_check(const struct dxh_run *r, bool strict)
 			good_ok++;
 		if (k == SC_HANG && sc_is(kind, "call_timeout", NULL))
 			hang_cut++;
-		if (k == SC_HANG && sc_says_maybe_running(r, name))
+		if (k == SC_HANG && fu_maybe_running(r, name))
 			unconfirmed++;
 		if (k == SC_GOOD)
 			right = strcmp(st, "ok") == 0 && kind == NULL;

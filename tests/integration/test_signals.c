@@ -36,16 +36,6 @@ sg_inventory(int n, const char *call, json_t **inv)
 	return dxh_inv_write(*inv);
 }
 
-/* Whether the drone's error says its command may still run on the drone. */
-static bool
-sg_maybe_running(const struct dxh_run *r, const char *name)
-{
-	json_t *e = json_object_get(dxh_drone(r, name), "error");
-	const char *msg = json_string_value(json_object_get(e, "message"));
-
-	return msg != NULL && strstr(msg, "may still be running on the drone") != NULL;
-}
-
 /*
  * Every one of n drones is in the results: running ones failed with kind
  * (their first call too, when in_call), the others skipped with kind and
@@ -71,7 +61,7 @@ sg_check_cut(const struct dxh_run *r, int n, int running, const char *kind, bool
 			if (in_call)
 				cr_expect_str_eq(dxh_call_kind(r, name, 0), kind, "%s", name);
 			/* A healthy drone confirmed that the cut command got TERM. */
-			cr_expect(!sg_maybe_running(r, name), "%s: %s", name, r->out);
+			cr_expect(!fu_maybe_running(r, name), "%s: %s", name, r->out);
 		} else {
 			cr_expect_str_eq(st, "skipped", "%s: %s", name, r->out);
 			cr_expect_eq(dxh_ncalls(r, name), 0, "skipped %s ran calls", name);
@@ -298,7 +288,7 @@ sg_frozen(bool twice, const char *sleep)
 		cr_expect_leq(r.wall - first, 2.5, "took %.2f s after SIGINT", r.wall - first);
 		cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
 		/* The kill could not get through: the result must not hide it. */
-		cr_expect(sg_maybe_running(&r, "d-001"), "%s", r.out);
+		cr_expect(fu_maybe_running(&r, "d-001"), "%s", r.out);
 	}
 	dxh_run_free(&r);
 	json_decref(inv);
