@@ -21,7 +21,6 @@
 
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -48,7 +47,7 @@ void
 fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
 {
 	const char *bin, **av;
-	char *home, *lsan = NULL;
+	struct dxh_child ch;
 	int pout[2], perr[2];
 	size_t n;
 
@@ -56,13 +55,8 @@ fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
 	bin = dxh_env("DRONEX_BIN");
 	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
 	    bin, strerror(errno));
-	/* The same private HOME the harness gives dronex. */
-	cr_assert(asprintf(&home, "%s/client-home", dxh_env("DX_TEST_DIR")) > 0);
-	if (mkdir(home, 0700) == -1)
-		cr_assert(errno == EEXIST, "mkdir '%s': %s", home, strerror(errno));
-	if (getenv("DRONEX_SRCDIR") != NULL)
-		cr_assert(asprintf(&lsan, "suppressions=%s/tests/integration/lsan.supp",
-		    getenv("DRONEX_SRCDIR")) > 0);
+	/* These runs are timed: the test environment's fast LSan settings. */
+	dxh_child_prepare(&ch, false);
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	cr_assert((av = calloc(n + 2, sizeof(*av))) != NULL);
@@ -77,10 +71,7 @@ fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
 	if (p->pid == 0) {
 		int fd;
 
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		dxh_child_apply(&ch);
 		if (nofile > 0) {
 			struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
 
@@ -91,22 +82,12 @@ fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
 			dup2(fd, 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);
-		setenv("HOME", home, 1);
-		unsetenv("SSH_AUTH_SOCK");
-		unsetenv("DRONEX_INVENTORY");
-		unsetenv("SLURM_ARRAY_TASK_ID");
-		unsetenv("SLURM_ARRAY_TASK_COUNT");
-		unsetenv("JOB_COMPLETION_INDEX");
-		unsetenv("DRONEX_SHARDS");
-		if (lsan != NULL)
-			setenv("LSAN_OPTIONS", lsan, 0);
 		execv(bin, (char *const *)av);
 		_exit(127);
 	}
 	setpgid(p->pid, p->pid);
 	free(av);
-	free(home);
-	free(lsan);
+	dxh_child_free(&ch);
 	close(pout[1]);
 	close(perr[1]);
 	p->out_fd = pout[0];

@@ -167,11 +167,51 @@ dxh_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
 }
 
 void
+dxh_child_prepare(struct dxh_child *ch, bool precise_leaks)
+{
+	ch->home = harness_client_home();
+	ch->lsan = NULL;
+	/*
+	 * A sanitized dronex would report libssh2's own leaks; the
+	 * suppressions name only those.  The slow unwinder lets LeakSanitizer
+	 * see the libssh2 frames under the allocation.
+	 */
+	if (precise_leaks && getenv("DRONEX_SRCDIR") != NULL)
+		cr_assert(asprintf(&ch->lsan, "suppressions=%s/tests/lsan.supp:"
+		    "fast_unwind_on_malloc=0", getenv("DRONEX_SRCDIR")) > 0);
+}
+
+void
+dxh_child_apply(const struct dxh_child *ch)
+{
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	setenv("HOME", ch->home, 1);
+	unsetenv("SSH_AUTH_SOCK");
+	unsetenv("DRONEX_INVENTORY");
+	unsetenv("SLURM_ARRAY_TASK_ID");
+	unsetenv("SLURM_ARRAY_TASK_COUNT");
+	unsetenv("JOB_COMPLETION_INDEX");
+	unsetenv("DRONEX_SHARDS");
+	if (ch->lsan != NULL)
+		setenv("LSAN_OPTIONS", ch->lsan, 1);
+}
+
+void
+dxh_child_free(struct dxh_child *ch)
+{
+	free(ch->lsan);
+	ch->lsan = NULL;
+}
+
+void
 dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *opts)
 {
-	const char *bin, *home, *in;
+	const char *bin, *in;
 	const char **av;
-	char *lsan = NULL;
+	struct dxh_child ch;
 	int pin[2], pout[2], perr[2];
 	size_t n, inlen, inoff = 0, outcap = 0, errcap = 0;
 	double start, timeout, now;
@@ -183,15 +223,7 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 	bin = dxh_env("DRONEX_BIN");
 	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
 	    bin, strerror(errno));
-	home = harness_client_home();
-	/*
-	 * A sanitized dronex would report libssh2's own leaks; the
-	 * suppressions name only those.  The slow unwinder lets LeakSanitizer
-	 * see the libssh2 frames under the allocation.
-	 */
-	if (getenv("DRONEX_SRCDIR") != NULL)
-		cr_assert(asprintf(&lsan, "suppressions=%s/tests/lsan.supp:fast_unwind_on_malloc=0",
-		    getenv("DRONEX_SRCDIR")) > 0);
+	dxh_child_prepare(&ch, true);
 	in = opts != NULL ? opts->stdin_text : NULL;
 	inlen = in != NULL ? strlen(in) : 0;
 	timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 30;
@@ -210,10 +242,7 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 	pid = fork();
 	cr_assert(pid != -1, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		dxh_child_apply(&ch);
 		if (in == NULL) {
 			int fd = open("/dev/null", O_RDONLY);
 			dup2(fd, 0);
@@ -221,21 +250,12 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 			dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);
-		setenv("HOME", home, 1);
-		unsetenv("SSH_AUTH_SOCK");
-		unsetenv("DRONEX_INVENTORY");
-		unsetenv("SLURM_ARRAY_TASK_ID");
-		unsetenv("SLURM_ARRAY_TASK_COUNT");
-		unsetenv("JOB_COMPLETION_INDEX");
-		unsetenv("DRONEX_SHARDS");
-		if (lsan != NULL)
-			setenv("LSAN_OPTIONS", lsan, 1);
 		execv(bin, (char *const *)av);
 		_exit(127);
 	}
 	setpgid(pid, pid);
 	free(av);
-	free(lsan);
+	dxh_child_free(&ch);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);

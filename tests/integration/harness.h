@@ -52,6 +52,23 @@ char		*dxh_read_file(const char *path);
 bool		 dxh_exists(const char *path);
 
 /*
+ * What a forked child sets up before it execs $DRONEX_BIN: its own process
+ * group, default SIGPIPE/SIGINT/SIGTERM, a private empty HOME, no
+ * SSH_AUTH_SOCK, no inventory or shard variables.  precise_leaks: set
+ * LSAN_OPTIONS for exact leak stacks (the slow unwinder, which costs a
+ * sanitized dronex dearly on every malloc); otherwise the test
+ * environment's LSAN_OPTIONS stands, for runs whose timing is measured.
+ * Prepare before fork (it allocates), apply in the child, free after.
+ */
+struct dxh_child {
+	const char	*home;
+	char		*lsan;
+};
+void	dxh_child_prepare(struct dxh_child *ch, bool precise_leaks);
+void	dxh_child_apply(const struct dxh_child *ch);
+void	dxh_child_free(struct dxh_child *ch);
+
+/*
  * Runs $DRONEX_BIN with argv (argv[0] is the first argument, NOT the
  * program name; NULL-terminated) and fills r.  The child gets a private
  * empty HOME, no SSH_AUTH_SOCK and no DRONEX_INVENTORY, and its own
