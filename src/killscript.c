@@ -18,6 +18,8 @@
  *      read $PPID; the "children of $PPID" would then be every daemon on
  *      the machine.  So the script acts only under an sshd (OpenSSH's
  *      "sshd" or "sshd-session", or dropbear) and exits quietly otherwise.
+ *      PID 1 is refused first: it is never a connection's own sshd, even
+ *      in a container whose init is "sshd -D".
  *  g=$(ps -A -o pid= -o ppid= | while read p q; do ...)
  *      POSIX ps lists every process with its parent; the script keeps the
  *      children of that sshd other than itself ($$).  ps and the loop run

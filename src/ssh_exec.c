@@ -1109,6 +1109,7 @@ ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
 	char label[100], tbuf[32];
 	int64_t start, until = 0, kill_until, dl = c->ctl->deadline;
 	int64_t tmo = c->ssh->opts.call_timeout_ms;
+	bool hurry;
 	int r, rc = 0;
 
 	start = dx_now_ms();
@@ -1176,17 +1177,19 @@ cut:
 		rc = -1;
 		goto out;
 	}
-	if (err->kind != DX_CALL_TIMEOUT && err->kind != DX_OUTPUT &&
-	    err->kind != DX_CHANNEL)
-		rc = -1;		/* deadline, abort: no next call */
+	/* Deadline, abort: the drone is done, no next call. */
+	hurry = err->kind != DX_CALL_TIMEOUT && err->kind != DX_OUTPUT &&
+	    err->kind != DX_CHANNEL;
+	if (hurry)
+		rc = -1;
 	/*
 	 * A drone that goes on to its next call can afford to wait for a
 	 * busy drone to start the script; an interrupted one cannot.
 	 */
-	kill_until = dx_now_ms() + (rc == -1 ? SSH_KILL_BUDGET_MS : SSH_KILL_CALL_MS);
+	kill_until = dx_now_ms() + (hurry ? SSH_KILL_BUDGET_MS : SSH_KILL_CALL_MS);
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
-	if (!ssh_kill(c, kill_until, rc == -1))
+	if (!ssh_kill(c, kill_until, hurry))
 		ssh_kill_unconfirmed(err);
 	if (c->healthy) {
 		struct dx_err ignored;
