@@ -131,6 +131,7 @@ struct dx_result {
 	size_t		 calls_sent;	/* exec requests sent: no retry if > 0 */
 	char		*kex;		/* negotiated key exchange, or NULL */
 	char		*hostkey_type;	/* e.g. "ssh-ed25519", or NULL */
+	char		*hostkey_fingerprint; /* "SHA256:..." as OpenSSH prints it, or NULL */
 	bool		 hostkey_checked; /* false when --host-key-check off */
 };
 

@@ -14,6 +14,7 @@
 #include <pthread.h>
 
 #include "dronex.h"
+#include "utf8.h"
 
 static const char *const err_kind_names[] = {
 #define ERR_KIND_NAME(name, str) str,
@@ -51,6 +52,13 @@ dx_err_set(struct dx_err *err, enum dx_kind kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	/*
+	 * The message goes into a JSON document: a cut at the buffer's end
+	 * must not split a character, and bytes quoted from a command or a
+	 * server must not make the document unencodable.
+	 */
+	err->msg[dx_utf8_trim_partial(err->msg, strlen(err->msg))] = '\0';
+	dx_utf8_scrub(err->msg);
 	return -1;
 }
 

@@ -4,6 +4,7 @@ src_libdronex_a_SOURCES = \
 	src/dronex.h \
 	src/err.c \
 	src/buf.c \
+	src/utf8.c src/utf8.h \
 	src/base64.c src/base64.h \
 	src/result.c src/result.h \
 	src/queue.c \

@@ -184,6 +184,7 @@ dx_result_release(struct dx_result *res)
 	}
 	free(res->kex);
 	free(res->hostkey_type);
+	free(res->hostkey_fingerprint);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -13,9 +13,8 @@
 
 #include "base64.h"
 #include "dronex.h"
+#include "utf8.h"
 
-/* True if the len bytes at s are well-formed UTF-8 (RFC 3629). */
-bool	 dx_utf8_valid(const char *s, size_t len);
 /* Sets obj[key] (UTF-8) or obj[key + "_base64"]; 0 or -1 (out of memory). */
 int	 dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len);
 /* null for DX_OK, else {"kind", "message"}. */
