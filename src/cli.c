@@ -679,7 +679,7 @@ cli_sig_main(void *arg)
 
 struct cli_run {
 	struct dx_out	*out;
-	bool		 oom;
+	struct dx_err	 err;		/* the first output failure */
 };
 
 static void
@@ -688,8 +688,9 @@ cli_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *re
 	struct cli_run *r = arg;
 	const struct dx_drone *d = job->drone;
 
-	if (dx_out_drone(r->out, index, job->name, d->host, d->port, res) == -1)
-		r->oom = true;
+	if (r->err.kind == DX_OK)
+		(void)dx_out_drone(r->out, index, job->name, d->host, d->port,
+		    d->user, res, &r->err);
 }
 
 static int
@@ -821,8 +822,10 @@ cli_exec(int argc, char **argv)
 	}
 	dx_queue_summary(q, &sum);
 	error = dx_queue_error(q);
-	if (run.oom || dx_out_finish(out, &sum, error, dx_now_ms() - t0) == -1) {
-		cli_fail("cannot write the results: out of memory or stdout closed");
+	if (run.err.kind != DX_OK ||
+	    dx_out_finish(out, &sum, error, dx_now_ms() - t0, &run.err) == -1) {
+		cli_fail("%s", run.err.msg);
+		rc = run.err.kind == DX_OUTPUT ? DX_EXIT_OUTPUT : DX_EXIT_FAILED;
 		goto out;
 	}
 	if (error != NULL && o.quiet)

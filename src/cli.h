@@ -10,6 +10,7 @@
 #define DX_EXIT_OK		0
 #define DX_EXIT_FAILED		1
 #define DX_EXIT_USAGE		2
+#define DX_EXIT_OUTPUT		3	/* the results could not be written */
 #define DX_EXIT_INTERRUPTED	130
 
 /* Runs the command line; returns the process exit status. */

@@ -122,7 +122,8 @@ out_text_body(const struct dx_result *res)
 
 int
 dx_out_drone(struct dx_out *o, size_t index, const char *name,
-    const char *host, int port, const struct dx_result *res)
+    const char *host, int port, const char *user, const struct dx_result *res,
+    struct dx_err *err)
 {
 	json_t *obj, *line;
 	int rc = 0;
@@ -162,6 +163,9 @@ dx_out_drone(struct dx_out *o, size_t index, const char *name,
 		break;
 	}
 	out_progress(o, false);
+	(void)user;
+	if (rc == -1)
+		dx_err_set(err, DX_INTERNAL, "out of memory");
 	return rc;
 }
 
@@ -206,7 +210,7 @@ out_finish_text(struct dx_out *o, const struct dx_summary *sum)
 
 int
 dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
-    const char *error, int64_t elapsed_ms)
+    const char *error, int64_t elapsed_ms, struct dx_err *err)
 {
 	char started[80];
 	json_t *doc, *drones;
@@ -243,5 +247,7 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 	rc = fflush(stdout) == 0 ? 0 : -1;
 out:
 	json_decref(doc);
+	if (rc == -1)
+		dx_err_set(err, DX_INTERNAL, "out of memory or stdout closed");
 	return rc;
 }

@@ -27,6 +27,18 @@ struct dx_ssh_opts {
 	size_t		 max_output;	     /* per stream per call */
 	enum dx_hostkey_policy hostkey_policy;
 	int		 keepalive_s;	     /* SSH keepalive interval; 0 = off */
+	/*
+	 * Every call's standard input (--stdin), borrowed; with stdin_data
+	 * NULL each call's stdin is closed (EOF sent) at once.
+	 */
+	const void	*stdin_data;
+	size_t		 stdin_len;
+	/*
+	 * Identity files from the command line (--identity), borrowed,
+	 * expanded; when nidentities > 0 they replace the drone's own.
+	 */
+	const char *const *identities;
+	size_t		 nidentities;
 };
 
 struct dx_ssh;
