@@ -643,18 +643,27 @@ hs_fname_width(const struct hs_fname *f)
 	return f->dlen > 1 && f->digits[0] == '0' ? (int)f->dlen : 0;
 }
 
-/* Writes one group's element into the memstream. */
-static void
-hs_fgroup_write(FILE *m, const struct hs_fname *f, size_t n)
+/*
+ * Writes one group's element (n names, sorted) into m, keeping it within
+ * budget bytes by leaving out the items of the bracket that do not fit;
+ * with force, the first item is written even when it does not fit.
+ * Returns how many names the written element covers (0: nothing fitted).
+ */
+static size_t
+hs_fgroup_write(FILE *m, const struct hs_fname *f, size_t n, size_t budget,
+    bool force)
 {
-	size_t i, k, d;
+	size_t i, k, d, covered = 0, len, item;
 	int w;
 
 	if (n == 1) {
+		if (strlen(f[0].name) > budget && !force)
+			return 0;
 		fputs(f[0].name, m);
-		return;
+		return 1;
 	}
-	fprintf(m, "%.*s[", (int)f[0].plen, f[0].name);
+	/* prefix, '[', ']' and suffix */
+	len = f[0].plen + 2 + strlen(f[0].suffix);
 	for (i = 0; i < n; i = k) {
 		/*
 		 * Extend the run while the next number is one more and is
@@ -667,11 +676,20 @@ hs_fgroup_write(FILE *m, const struct hs_fname *f, size_t n)
 			if (f[k].dlen != ((size_t)w > d ? (size_t)w : d))
 				break;
 		}
+		item = (i > 0) + f[i].dlen + (k - i > 1 ? 1 + f[k - 1].dlen : 0);
+		if (len + item > budget && !(force && i == 0))
+			break;
+		if (i == 0)
+			fprintf(m, "%.*s[", (int)f[0].plen, f[0].name);
 		fprintf(m, "%s%.*s", i ? "," : "", (int)f[i].dlen, f[i].digits);
 		if (k - i > 1)
 			fprintf(m, "-%.*s", (int)f[k - 1].dlen, f[k - 1].digits);
+		len += item;
+		covered += k - i;
 	}
-	fprintf(m, "]%s", f[0].suffix);
+	if (covered > 0)
+		fprintf(m, "]%s", f[0].suffix);
+	return covered;
 }
 
 char *
@@ -680,8 +698,8 @@ dx_hostset_fold_max(const char *const *names, size_t n, size_t max,
 {
 	struct hs_fname *f = NULL;
 	struct hs_fgroup *g = NULL;
-	size_t i, ng = 0, m = 0, left = 0, len = 0, kept;
-	char *out = NULL, *el = NULL;
+	size_t i, ng = 0, m = 0, left = 0, len = 0, covered, budget;
+	char *out = NULL, *el = NULL, *grown;
 	size_t ellen = 0;
 	FILE *ms = NULL;
 	bool full = false;
@@ -709,26 +727,28 @@ dx_hostset_fold_max(const char *const *names, size_t n, size_t max,
 		goto fail;
 	out[0] = '\0';
 	for (i = 0; i < ng; i++) {
-		char *grown;
-
 		if (full) {
 			left += g[i].n;
 			continue;
 		}
+		budget = SIZE_MAX;
+		if (max > 0)
+			budget = len + (len > 0) < max ? max - len - (len > 0) : 0;
 		if ((ms = open_memstream(&el, &ellen)) == NULL)
 			goto fail;
-		hs_fgroup_write(ms, &f[g[i].first], g[i].n);
+		covered = hs_fgroup_write(ms, &f[g[i].first], g[i].n, budget,
+		    len == 0);
 		if (fclose(ms) != 0) {
 			ms = NULL;
 			goto fail;
 		}
 		ms = NULL;
-		kept = len + (len > 0) + ellen;
-		if (max > 0 && len > 0 && kept > max) {
+		if (covered < g[i].n) {
 			full = true;
-			left += g[i].n;
-		} else {
-			if ((grown = realloc(out, kept + 1)) == NULL)
+			left += g[i].n - covered;
+		}
+		if (covered > 0) {
+			if ((grown = realloc(out, len + (len > 0) + ellen + 1)) == NULL)
 				goto fail;
 			out = grown;
 			if (len > 0)

@@ -384,3 +384,28 @@ Test(hostset, fold_max_keeps_whole_elements_and_counts_the_rest)
 	cr_expect_eq(omitted, 0);
 	free(got);
 }
+
+Test(hostset, fold_max_cuts_inside_a_bracket_and_counts_the_rest)
+{
+	static char store[100][8];
+	const char *names[100];
+	size_t omitted = 0;
+	struct dx_hostset set;
+	struct dx_err err = { 0 };
+	char *got;
+
+	/* Every other number: nothing joins into a range. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(store[i], sizeof(store[i]), "n%03d", 2 * i + 1);
+		names[i] = store[i];
+	}
+	got = dx_hostset_fold_max(names, 100, 30, &omitted);
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "n[001,003,005,007,009,011,013]");
+	cr_expect_eq(omitted, 93);
+	/* What is shown still parses. */
+	cr_expect_eq(dx_hostset_parse(&set, got, &err), 0, "%s", err.msg);
+	cr_expect_eq(set.n, 7);
+	dx_hostset_release(&set);
+	free(got);
+}
