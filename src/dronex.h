@@ -234,9 +234,17 @@ void		 dx_queue_summary(const struct dx_queue *, struct dx_summary *);
 /* Most drone threads seen alive at once (for tests and progress). */
 size_t		 dx_queue_peak_running(const struct dx_queue *);
 /*
- * The consolidated error: "2 of 3 drones failed: db-01 (hostkey_mismatch),
- * web-02 (skipped)", or NULL when every drone is ok (or out of memory).
- * Skipped drones are named "(skipped)".  The caller frees it.
+ * The consolidated error, or NULL when every drone is ok (or out of
+ * memory); the caller frees it.  It counts as dx_queue_summary() does:
+ *
+ *   4 of 12 drones failed, 4 skipped: web-[01-03] (connect_refused),
+ *   db-1 (auth), web-[09-12] (skipped: max_failures)
+ *
+ * ("F of N drones failed: ..." with no skipped drone, "S of N drones
+ * skipped: ..." with no failed one; "1 of 1 drone").  Drones are grouped
+ * per status and kind, groups in the order of their first drone, names
+ * folded with dx_hostset_fold(); a group's names are cut after 160 bytes
+ * with "and K more", so the line stays short on any fleet.
  */
 char		*dx_queue_error(const struct dx_queue *);
 

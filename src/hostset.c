@@ -501,3 +501,281 @@ dx_hostset_release(struct dx_hostset *set)
 	set->names = NULL;
 	set->n = 0;
 }
+
+/*
+ * Folding, the inverse of parsing.  Each name is split around its last run
+ * of digits into prefix, number and suffix ("web-" "07" ""); names with the
+ * same prefix and suffix form a group, sorted by number, and consecutive
+ * numbers with the same zero padding become one range.  A name without
+ * digits (or with a number too long, or with a character the syntax gives
+ * a meaning to) is a group of its own and is written as it is.  Groups are
+ * written in the natural order of their first name, so "web-[2-9],web-10x"
+ * and "db-[1-2],web-[01-30]" read in the order a person expects.
+ */
+struct hs_fname {
+	const char	*name;
+	size_t		 plen;		/* prefix length */
+	const char	*digits;	/* NULL: a literal name */
+	size_t		 dlen;
+	const char	*suffix;
+	uint64_t	 v;
+};
+
+struct hs_fgroup {
+	size_t		 first, n;	/* a run of the sorted hs_fname array */
+	const char	*name;		/* its first name */
+};
+
+/* strcmp, except that runs of digits compare as numbers ("n2" < "n10"). */
+static int
+hs_natcmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	while (i < alen && j < blen) {
+		if (isdigit((unsigned char)a[i]) && isdigit((unsigned char)b[j])) {
+			size_t si, sj, ei, ej;
+
+			while (i < alen && a[i] == '0' && i + 1 < alen &&
+			    isdigit((unsigned char)a[i + 1]))
+				i++;
+			while (j < blen && b[j] == '0' && j + 1 < blen &&
+			    isdigit((unsigned char)b[j + 1]))
+				j++;
+			for (si = i, ei = i; ei < alen && isdigit((unsigned char)a[ei]); ei++)
+				;
+			for (sj = j, ej = j; ej < blen && isdigit((unsigned char)b[ej]); ej++)
+				;
+			if (ei - si != ej - sj)
+				return ei - si < ej - sj ? -1 : 1;
+			for (; si < ei; si++, sj++)
+				if (a[si] != b[sj])
+					return (unsigned char)a[si] < (unsigned char)b[sj] ? -1 : 1;
+			i = ei;
+			j = ej;
+			continue;
+		}
+		if (a[i] != b[j])
+			return (unsigned char)a[i] < (unsigned char)b[j] ? -1 : 1;
+		i++;
+		j++;
+	}
+	if (i < alen || j < blen)
+		return i < alen ? 1 : -1;
+	return 0;
+}
+
+static void
+hs_fname_split(struct hs_fname *f, const char *name)
+{
+	const char *end = name + strlen(name), *d = end, *s;
+
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->plen = (size_t)(end - name);
+	f->suffix = end;
+	if (strpbrk(name, "[],*? \t\n\r\v\f") != NULL)
+		return;
+	while (d > name && !isdigit((unsigned char)d[-1]))
+		d--;
+	if (d == name)
+		return;
+	s = d;
+	while (d > name && isdigit((unsigned char)d[-1]))
+		d--;
+	if (s - d > HS_MAX_DIGITS)
+		return;
+	f->digits = d;
+	f->dlen = (size_t)(s - d);
+	f->plen = (size_t)(d - name);
+	f->suffix = s;
+	for (; d < s; d++)
+		f->v = f->v * 10 + (uint64_t)(*d - '0');
+}
+
+/* Same group: same prefix and suffix, both with a number. */
+static bool
+hs_fname_same_group(const struct hs_fname *a, const struct hs_fname *b)
+{
+	return a->digits != NULL && b->digits != NULL && a->plen == b->plen &&
+	    memcmp(a->name, b->name, a->plen) == 0 && strcmp(a->suffix, b->suffix) == 0;
+}
+
+static int
+hs_fname_cmp(const void *pa, const void *pb)
+{
+	const struct hs_fname *a = pa, *b = pb;
+	int c;
+
+	/* Prefixes equal as numbers ("a01-", "a1-") still differ as bytes. */
+	if ((c = hs_natcmp(a->name, a->plen, b->name, b->plen)) != 0)
+		return c;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	if ((c = memcmp(a->name, b->name, a->plen)) != 0 ||
+	    (c = strcmp(a->suffix, b->suffix)) != 0)
+		return c;
+	if ((a->digits == NULL) != (b->digits == NULL))
+		return a->digits == NULL ? -1 : 1;
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	if (a->dlen != b->dlen)
+		return a->dlen < b->dlen ? -1 : 1;
+	return 0;
+}
+
+/* Groups in the natural order of their first names; ties keep their order. */
+static int
+hs_fgroup_cmp(const void *pa, const void *pb)
+{
+	const struct hs_fgroup *a = pa, *b = pb;
+	int c;
+
+	if ((c = hs_natcmp(a->name, strlen(a->name), b->name, strlen(b->name))) != 0)
+		return c;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* The padding a number written as f's digits implies, as hs_item() reads it. */
+static int
+hs_fname_width(const struct hs_fname *f)
+{
+	return f->dlen > 1 && f->digits[0] == '0' ? (int)f->dlen : 0;
+}
+
+/*
+ * Writes one group's element (n names, sorted) into m, keeping it within
+ * budget bytes by leaving out the items of the bracket that do not fit;
+ * with force, the first item is written even when it does not fit.
+ * Returns how many names the written element covers (0: nothing fitted).
+ */
+static size_t
+hs_fgroup_write(FILE *m, const struct hs_fname *f, size_t n, size_t budget,
+    bool force)
+{
+	size_t i, k, d, covered = 0, len, item;
+	int w;
+
+	if (n == 1) {
+		if (strlen(f[0].name) > budget && !force)
+			return 0;
+		fputs(f[0].name, m);
+		return 1;
+	}
+	/* prefix, '[', ']' and suffix */
+	len = f[0].plen + 2 + strlen(f[0].suffix);
+	for (i = 0; i < n; i = k) {
+		/*
+		 * Extend the run while the next number is one more and is
+		 * written as the range would expand it: padded to the low
+		 * bound's width, or unpadded when the low bound is.
+		 */
+		w = hs_fname_width(&f[i]);
+		for (k = i + 1; k < n && f[k].v == f[k - 1].v + 1; k++) {
+			d = hs_digits(f[k].v);
+			if (f[k].dlen != ((size_t)w > d ? (size_t)w : d))
+				break;
+		}
+		item = (i > 0) + f[i].dlen + (k - i > 1 ? 1 + f[k - 1].dlen : 0);
+		if (len + item > budget && !(force && i == 0))
+			break;
+		if (i == 0)
+			fprintf(m, "%.*s[", (int)f[0].plen, f[0].name);
+		fprintf(m, "%s%.*s", i ? "," : "", (int)f[i].dlen, f[i].digits);
+		if (k - i > 1)
+			fprintf(m, "-%.*s", (int)f[k - 1].dlen, f[k - 1].digits);
+		len += item;
+		covered += k - i;
+	}
+	if (covered > 0)
+		fprintf(m, "]%s", f[0].suffix);
+	return covered;
+}
+
+char *
+dx_hostset_fold_max(const char *const *names, size_t n, size_t max,
+    size_t *omitted)
+{
+	struct hs_fname *f = NULL;
+	struct hs_fgroup *g = NULL;
+	size_t i, ng = 0, m = 0, left = 0, len = 0, covered, budget;
+	char *out = NULL, *el = NULL, *grown;
+	size_t ellen = 0;
+	FILE *ms = NULL;
+	bool full = false;
+
+	if ((f = calloc(n + 1, sizeof(*f))) == NULL ||
+	    (g = calloc(n + 1, sizeof(*g))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		hs_fname_split(&f[i], names[i]);
+	qsort(f, n, sizeof(*f), hs_fname_cmp);
+	/* Drop duplicates (they sort next to each other), then form groups. */
+	for (i = 0; i < n; i++)
+		if (m == 0 || strcmp(f[i].name, f[m - 1].name) != 0)
+			f[m++] = f[i];
+	for (i = 0; i < m; i++) {
+		if (ng > 0 && hs_fname_same_group(&f[g[ng - 1].first], &f[i]))
+			g[ng - 1].n++;
+		else
+			g[ng++] = (struct hs_fgroup){ .first = i, .n = 1,
+			    .name = f[i].name };
+	}
+	qsort(g, ng, sizeof(*g), hs_fgroup_cmp);
+
+	if ((out = malloc(1)) == NULL)
+		goto fail;
+	out[0] = '\0';
+	for (i = 0; i < ng; i++) {
+		if (full) {
+			left += g[i].n;
+			continue;
+		}
+		budget = SIZE_MAX;
+		if (max > 0)
+			budget = len + (len > 0) < max ? max - len - (len > 0) : 0;
+		if ((ms = open_memstream(&el, &ellen)) == NULL)
+			goto fail;
+		covered = hs_fgroup_write(ms, &f[g[i].first], g[i].n, budget,
+		    len == 0);
+		if (fclose(ms) != 0) {
+			ms = NULL;
+			goto fail;
+		}
+		ms = NULL;
+		if (covered < g[i].n) {
+			full = true;
+			left += g[i].n - covered;
+		}
+		if (covered > 0) {
+			if ((grown = realloc(out, len + (len > 0) + ellen + 1)) == NULL)
+				goto fail;
+			out = grown;
+			if (len > 0)
+				out[len++] = ',';
+			memcpy(out + len, el, ellen + 1);
+			len += ellen;
+		}
+		free(el);
+		el = NULL;
+	}
+	if (omitted != NULL)
+		*omitted = left;
+	free(f);
+	free(g);
+	return out;
+fail:
+	if (ms != NULL)
+		fclose(ms);
+	free(el);
+	free(out);
+	free(f);
+	free(g);
+	return NULL;
+}
+
+char *
+dx_hostset_fold(const char *const *names, size_t n)
+{
+	return dx_hostset_fold_max(names, n, 0, NULL);
+}

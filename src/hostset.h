@@ -42,4 +42,33 @@ bool	dx_hostset_match(const struct dx_hostset *, const char *name);
 bool	dx_hostset_is_glob(const char *element);
 void	dx_hostset_release(struct dx_hostset *);
 
+/*
+ * Folding, the other way round: names in, a short spec out, as
+ * ClusterShell's nodeset -f and pdsh's dshbak -c write it.
+ *
+ *   web-01 web-02 web-03 web-05 db-1    ->  db-1,web-[01-03,05]
+ *   n8 n9 n10                           ->  n[8-10]
+ *   n08 n09 n10 n7                      ->  n[7,08-10]
+ *   rack1-n1 rack1-n2 rack2-n1          ->  rack1-n[1-2],rack2-n1
+ *   alpha beta                          ->  alpha,beta
+ *
+ * Names are split around their last run of digits; names that share the
+ * text around it fold into one bracket, consecutive numbers with the same
+ * zero padding into one range.  A name without digits, or holding one of
+ * "[],*?" or a blank, is written as it is.  Groups come in natural order
+ * (n2 before n10); duplicates appear once.  The result parses back with
+ * dx_hostset_parse() to the same names (sorted, without duplicates).
+ * Returns a string the caller frees, "" for no names, NULL when out of
+ * memory.
+ */
+char	*dx_hostset_fold(const char *const *names, size_t n);
+/*
+ * As dx_hostset_fold(), but stops before the first comma-separated element
+ * that would take the text past max bytes (max 0: no limit; the first
+ * element is always kept), so a line stays short however many names there
+ * are; *omitted (if not NULL) gets the number of names left out.
+ */
+char	*dx_hostset_fold_max(const char *const *names, size_t n, size_t max,
+	    size_t *omitted);
+
 #endif

@@ -1,8 +1,17 @@
 /*
  * output.c - printing results for people and programs (SPEC section 4).
+ *
+ * Every write goes through out_write() and friends, which remember the
+ * first failure and its errno: a full disk or a pipe whose reader went
+ * away is reported as DX_OUTPUT with the system's text (exit status 3),
+ * never mistaken for a drone's failure and never silent.  Running out of
+ * memory stays DX_INTERNAL.  SIGPIPE is ignored (dx_global_init()), so a
+ * closed pipe shows up here as EPIPE.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +27,13 @@ struct out_text {			/* one drone, for --format text */
 
 struct dx_out {
 	struct dx_out_opts opts;
+	FILE		*f;		/* opts.stream, or stdout */
 	json_t		*drones;	/* json: index -> object (array slots) */
 	char	       **names;		/* json: index -> name */
 	struct out_text	*text;		/* text: index -> record */
 	size_t		 done, failed;
+	bool		 wfail;		/* a write failed ... */
+	int		 werrno;	/* ... with this errno */
 };
 
 struct dx_out *
@@ -32,6 +44,7 @@ dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		goto oom;
 	o->opts = *opts;
+	o->f = opts->stream != NULL ? opts->stream : stdout;
 	if (opts->format == DX_FMT_JSON) {
 		if ((o->drones = json_array()) == NULL ||
 		    (o->names = calloc(opts->ndrones + 1, sizeof(char *))) == NULL)
@@ -69,6 +82,93 @@ dx_out_free(struct dx_out *o)
 	free(o);
 }
 
+/* Records the first write failure; errno is read before anything else runs. */
+static void
+out_failed(struct dx_out *o)
+{
+	int e = errno;
+
+	if (o->wfail)
+		return;
+	o->wfail = true;
+	o->werrno = e != 0 ? e : EIO;
+}
+
+static void
+out_write(struct dx_out *o, const void *p, size_t n)
+{
+	if (o->wfail || n == 0)
+		return;
+	errno = 0;
+	if (fwrite(p, 1, n, o->f) != n)
+		out_failed(o);
+}
+
+static void
+out_printf(struct dx_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+out_printf(struct dx_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->wfail)
+		return;
+	errno = 0;
+	va_start(ap, fmt);
+	n = vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_failed(o);
+}
+
+/* Pushes buffered bytes out; a stream error seen earlier counts too. */
+static void
+out_flush(struct dx_out *o)
+{
+	if (o->wfail)
+		return;
+	errno = 0;
+	if (fflush(o->f) != 0 || ferror(o->f))
+		out_failed(o);
+}
+
+static int
+out_dump_cb(const char *buf, size_t size, void *arg)
+{
+	struct dx_out *o = arg;
+
+	out_write(o, buf, size);
+	return o->wfail ? -1 : 0;
+}
+
+/*
+ * Writes v and a newline.  -1 either because a write failed (o->wfail) or
+ * because jansson ran out of memory.
+ */
+static int
+out_dump(struct dx_out *o, const json_t *v, size_t flags)
+{
+	if (o->wfail)
+		return -1;
+	if (json_dump_callback(v, out_dump_cb, o, flags) == -1)
+		return -1;
+	out_write(o, "\n", 1);
+	return o->wfail ? -1 : 0;
+}
+
+/* Sets err for a failure of the output: DX_OUTPUT for a write, else OOM. */
+static int
+out_error(const struct dx_out *o, struct dx_err *err)
+{
+	if (o->wfail)
+		return dx_err_set(err, DX_OUTPUT, "cannot write the results: %s",
+		    strerror(o->werrno));
+	return dx_err_set(err, DX_INTERNAL, "out of memory");
+}
+
 static size_t
 out_flags(const struct dx_out *o)
 {
@@ -85,12 +185,16 @@ out_progress(struct dx_out *o, bool last)
 	fflush(stderr);
 }
 
-/* What a drone printed, for --format text: stdout then stderr per call. */
+/*
+ * What a drone printed, for --format text: stdout then stderr per call.
+ * A buffer cut by --max-output loses a partial last character, as in the
+ * JSON results, so that the cap does not make text look binary.
+ */
 static char *
 out_text_body(const struct dx_result *res)
 {
 	char *body = NULL;
-	size_t len = 0;
+	size_t len = 0, n;
 	FILE *f;
 
 	if ((f = open_memstream(&body, &len)) == NULL)
@@ -102,13 +206,17 @@ out_text_body(const struct dx_result *res)
 		for (int k = 0; k < 2; k++) {
 			if (b[k]->len == 0)
 				continue;
-			if (dx_utf8_valid(b[k]->data, b[k]->len))
-				fwrite(b[k]->data, 1, b[k]->len, f);
-			else
+			n = b[k]->len;
+			if (b[k]->truncated && dx_utf8_valid(b[k]->data,
+			    dx_utf8_trim_partial(b[k]->data, n)))
+				n = dx_utf8_trim_partial(b[k]->data, n);
+			if (dx_utf8_valid(b[k]->data, n)) {
+				fwrite(b[k]->data, 1, n, f);
+				if (n > 0 && b[k]->data[n - 1] != '\n')
+					fputc('\n', f);
+			} else
 				fprintf(f, "[%zu bytes of binary %s]\n", b[k]->len,
 				    k ? "stderr" : "stdout");
-			if (b[k]->data[b[k]->len - 1] != '\n')
-				fputc('\n', f);
 			if (b[k]->truncated)
 				fprintf(f, "[%s truncated]\n", k ? "stderr" : "stdout");
 		}
@@ -120,63 +228,88 @@ out_text_body(const struct dx_result *res)
 	return body;
 }
 
+/* jsonl: {"type": "drone", "name": ..., the drone's fields}, one line. */
+static int
+out_jsonl_drone(struct dx_out *o, const char *name, json_t *obj)
+{
+	json_t *line;
+	int rc = -1;
+
+	if ((line = json_object()) == NULL)
+		return -1;
+	if (json_object_set_new(line, "type", json_string("drone")) == -1 ||
+	    json_object_set_new(line, "name", dx_json_text(name)) == -1 ||
+	    json_object_update(line, obj) == -1)
+		goto out;
+	/* One line per drone, whatever --pretty says: it is a stream. */
+	if (out_dump(o, line, JSON_COMPACT) == -1)
+		goto out;
+	out_flush(o);
+	rc = o->wfail ? -1 : 0;
+out:
+	json_decref(line);
+	return rc;
+}
+
 int
 dx_out_drone(struct dx_out *o, size_t index, const char *name,
     const char *host, int port, const char *user, const struct dx_result *res,
     struct dx_err *err)
 {
-	json_t *obj, *line;
-	int rc = 0;
+	json_t *obj = NULL;
+	int rc = -1;
 
 	o->done++;
 	if (res->status != DX_ST_OK)
 		o->failed++;
+	if (o->wfail)
+		goto out;
 	switch (o->opts.format) {
 	case DX_FMT_JSON:
-		if ((obj = dx_result_json(host, port, res)) == NULL ||
-		    json_array_set_new(o->drones, index, obj) == -1 ||
+		if (index >= o->opts.ndrones ||
+		    (obj = dx_result_json(host, port, user, res)) == NULL ||
 		    (o->names[index] = strdup(name)) == NULL)
-			rc = -1;
+			goto out;
+		if (json_array_set_new(o->drones, index, obj) == -1) {
+			obj = NULL;
+			goto out;
+		}
+		obj = NULL;
 		break;
 	case DX_FMT_JSONL:
-		if ((obj = dx_result_json(host, port, res)) == NULL ||
-		    (line = json_pack("{s:s}", "name", name)) == NULL) {
-			json_decref(obj);
-			rc = -1;
-			break;
-		}
-		json_object_update(line, obj);
-		json_decref(obj);
-		/* One line per drone, whatever --pretty says: it is a stream. */
-		if (json_dumpf(line, stdout, JSON_COMPACT) == -1)
-			rc = -1;
-		json_decref(line);
-		fputc('\n', stdout);
-		fflush(stdout);
+		if ((obj = dx_result_json(host, port, user, res)) == NULL ||
+		    out_jsonl_drone(o, name, obj) == -1)
+			goto out;
 		break;
 	case DX_FMT_TEXT:
+		if (index >= o->opts.ndrones ||
+		    (o->text[index].name = strdup(name)) == NULL)
+			goto out;
 		o->text[index].status = res->status;
 		o->text[index].error = res->error;
-		if ((o->text[index].name = strdup(name)) == NULL ||
-		    (o->text[index].body = out_text_body(res)) == NULL)
-			rc = -1;
+		/* Without memory for its output the drone is still listed. */
+		if ((o->text[index].body = out_text_body(res)) == NULL)
+			dx_err_set(&o->text[index].error, DX_INTERNAL,
+			    "the output of this drone could not be kept (out of memory)");
 		break;
 	}
+	rc = 0;
+out:
+	json_decref(obj);
 	out_progress(o, false);
-	(void)user;
 	if (rc == -1)
-		dx_err_set(err, DX_INTERNAL, "out of memory");
+		out_error(o, err);
 	return rc;
 }
 
 static int
-out_finish_text(struct dx_out *o, const struct dx_summary *sum)
+out_finish_text(struct dx_out *o, const struct dx_summary *sum, struct dx_err *err)
 {
 	size_t n = o->opts.ndrones;
 	bool *shown;
 
 	if ((shown = calloc(n + 1, sizeof(bool))) == NULL)
-		return -1;
+		return dx_err_set(err, DX_INTERNAL, "out of memory");
 	/*
 	 * Drones whose output is identical share one header, as clubak and
 	 * dshbak print them; groups appear in the order of their first drone.
@@ -187,67 +320,101 @@ out_finish_text(struct dx_out *o, const struct dx_summary *sum)
 
 		if (shown[i] || body == NULL || body[0] == '\0')
 			continue;
-		printf("---------------- ");
+		out_printf(o, "---------------- ");
 		for (size_t j = i; j < n; j++)
 			if (!shown[j] && o->text[j].body != NULL &&
 			    strcmp(o->text[j].body, body) == 0) {
-				printf("%s%s", count ? "," : "", o->text[j].name);
+				out_printf(o, "%s%s", count ? "," : "", o->text[j].name);
 				shown[j] = true;
 				count++;
 			}
-		printf(" (%zu)\n%s", count, body);
+		out_printf(o, " (%zu)\n%s", count, body);
 	}
 	free(shown);
-	printf("---------------- %zu drones: %zu ok, %zu failed, %zu skipped\n",
+	out_printf(o, "---------------- %zu drones: %zu ok, %zu failed, %zu skipped\n",
 	    sum->drones, sum->ok, sum->failed, sum->skipped);
 	for (size_t i = 0; i < n; i++)
-		if (o->text[i].name != NULL && o->text[i].status != DX_ST_OK)
-			printf("%s %s: %s: %s\n", o->text[i].name,
+		if (o->text[i].name != NULL && (o->text[i].status != DX_ST_OK ||
+		    o->text[i].error.kind != DX_OK))
+			out_printf(o, "%s %s: %s: %s\n", o->text[i].name,
 			    dx_status_name(o->text[i].status),
 			    dx_kind_name(o->text[i].error.kind), o->text[i].error.msg);
-	return 0;
+	out_flush(o);
+	return o->wfail ? out_error(o, err) : 0;
+}
+
+/*
+ * The top-level fields (json document, jsonl summary line): dronex,
+ * started, elapsed_ms, host_key_check, shard (when set), summary.
+ */
+static json_t *
+out_head(const struct dx_out *o, const struct dx_summary *sum, int64_t elapsed_ms)
+{
+	char started[80];
+	json_t *doc, *s;
+
+	dx_iso8601_ms(o->opts.started_ms, started);
+	if ((doc = json_object()) == NULL)
+		return NULL;
+	if ((o->opts.format == DX_FMT_JSONL &&
+	    json_object_set_new(doc, "type", json_string("summary")) == -1) ||
+	    json_object_set_new(doc, "dronex", json_integer(1)) == -1 ||
+	    json_object_set_new(doc, "started", json_string(started)) == -1 ||
+	    json_object_set_new(doc, "elapsed_ms", json_integer((json_int_t)elapsed_ms)) == -1 ||
+	    json_object_set_new(doc, "host_key_check",
+	    dx_json_text(o->opts.host_key_check)) == -1 ||
+	    (o->opts.shard != NULL &&
+	    json_object_set_new(doc, "shard", dx_json_text(o->opts.shard)) == -1))
+		goto fail;
+	s = json_pack("{s:I, s:I, s:I, s:I}", "drones", (json_int_t)sum->drones,
+	    "ok", (json_int_t)sum->ok, "failed", (json_int_t)sum->failed,
+	    "skipped", (json_int_t)sum->skipped);
+	if (json_object_set_new(doc, "summary", s) == -1)
+		goto fail;
+	return doc;
+fail:
+	json_decref(doc);
+	return NULL;
 }
 
 int
 dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
     const char *error, int64_t elapsed_ms, struct dx_err *err)
 {
-	char started[80];
-	json_t *doc, *drones;
+	json_t *doc = NULL, *drones;
 	int rc = -1;
 
 	out_progress(o, true);
+	if (o->wfail)
+		return out_error(o, err);
 	if (o->opts.format == DX_FMT_TEXT)
-		return out_finish_text(o, sum);
-	dx_iso8601_ms(o->opts.started_ms, started);
-	doc = json_pack("{s:i, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I}}",
-	    "dronex", 1, "started", started, "elapsed_ms", (json_int_t)elapsed_ms,
-	    "host_key_check", o->opts.host_key_check,
-	    "summary", "drones", (json_int_t)sum->drones, "ok", (json_int_t)sum->ok,
-	    "failed", (json_int_t)sum->failed, "skipped", (json_int_t)sum->skipped);
-	if (doc == NULL)
-		return -1;
+		return out_finish_text(o, sum, err);
+	if ((doc = out_head(o, sum, elapsed_ms)) == NULL)
+		goto out;
 	if (o->opts.format == DX_FMT_JSON) {
 		if ((drones = json_object()) == NULL ||
 		    json_object_set_new(doc, "drones", drones) == -1)
 			goto out;
-		for (size_t i = 0; i < o->opts.ndrones; i++)
-			if (o->names[i] != NULL &&
-			    json_object_set(drones, o->names[i],
+		for (size_t i = 0; i < o->opts.ndrones; i++) {
+			if (o->names[i] == NULL)
+				continue;
+			/* jansson refuses a key that is not UTF-8. */
+			dx_utf8_scrub(o->names[i]);
+			if (json_object_set(drones, o->names[i],
 			    json_array_get(o->drones, i)) == -1)
 				goto out;
+		}
 	}
-	if (json_object_set_new(doc, "error",
-	    error ? json_string(error) : json_null()) == -1)
+	if (json_object_set_new(doc, "error", dx_json_text(error)) == -1)
 		goto out;
-	if (json_dumpf(doc, stdout, o->opts.format == DX_FMT_JSONL ?
+	if (out_dump(o, doc, o->opts.format == DX_FMT_JSONL ?
 	    JSON_COMPACT : out_flags(o)) == -1)
 		goto out;
-	fputc('\n', stdout);
-	rc = fflush(stdout) == 0 ? 0 : -1;
+	out_flush(o);
+	rc = o->wfail ? -1 : 0;
 out:
 	json_decref(doc);
 	if (rc == -1)
-		dx_err_set(err, DX_INTERNAL, "out of memory or stdout closed");
+		out_error(o, err);
 	return rc;
 }

@@ -35,27 +35,78 @@ dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len)
 }
 
 json_t *
+dx_json_text(const char *s)
+{
+	char *copy;
+	json_t *v;
+
+	if (s == NULL)
+		return json_null();
+	if (dx_utf8_valid(s, strlen(s)))
+		return json_string(s);
+	if ((copy = strdup(s)) == NULL)
+		return NULL;
+	dx_utf8_scrub(copy);
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+json_t *
 dx_err_json(const struct dx_err *err)
 {
+	char msg[sizeof(err->msg)];
+	json_t *o;
+
 	if (err->kind == DX_OK)
 		return json_null();
-	return json_pack("{s:s, s:s}", "kind", dx_kind_name(err->kind),
-	    "message", err->msg);
+	/* The message is a fixed buffer: never read past it. */
+	memcpy(msg, err->msg, sizeof(msg));
+	msg[sizeof(msg) - 1] = '\0';
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "kind", json_string(dx_kind_name(err->kind))) == -1 ||
+	    json_object_set_new(o, "message", dx_json_text(msg)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * Captured output: a buffer cut by --max-output may end inside a
+ * character; that partial character is dropped (the call says truncated)
+ * so that a capped UTF-8 stream stays text instead of turning into
+ * base64.  Bytes that are not UTF-8 anyway go as base64, all of them.
+ */
+static int
+result_set_buf(json_t *o, const char *key, const struct dx_buf *b)
+{
+	size_t len = b->data != NULL ? b->len : 0, t;
+
+	if (b->truncated && len > 0) {
+		t = dx_utf8_trim_partial(b->data, len);
+		if (t < len && dx_utf8_valid(b->data, t))
+			len = t;
+	}
+	return dx_json_set_bytes(o, key, b->data, len);
 }
 
 static json_t *
 result_call_json(const struct dx_call_result *c)
 {
+	const char *cmd = c->command ? c->command : "";
 	json_t *o;
 
-	o = json_pack("{s:s, s:o, s:o}",
-	    "command", c->command ? c->command : "",
-	    "exit_status", c->exit_status >= 0 ? json_integer(c->exit_status) : json_null(),
-	    "signal", c->signal ? json_string(c->signal) : json_null());
-	if (o == NULL)
+	if ((o = json_object()) == NULL)
 		return NULL;
-	if (dx_json_set_bytes(o, "stdout", c->out.data, c->out.len) == -1 ||
-	    dx_json_set_bytes(o, "stderr", c->err.data, c->err.len) == -1 ||
+	/* A command that is not UTF-8 goes as command_base64, byte for byte. */
+	if (dx_json_set_bytes(o, "command", cmd, strlen(cmd)) == -1 ||
+	    json_object_set_new(o, "exit_status", c->exit_status >= 0 ?
+	    json_integer(c->exit_status) : json_null()) == -1 ||
+	    json_object_set_new(o, "signal", dx_json_text(c->signal)) == -1 ||
+	    result_set_buf(o, "stdout", &c->out) == -1 ||
+	    result_set_buf(o, "stderr", &c->err) == -1 ||
 	    json_object_set_new(o, "elapsed_ms", json_integer(c->elapsed_ms)) == -1 ||
 	    json_object_set_new(o, "truncated",
 	    json_boolean(c->out.truncated || c->err.truncated)) == -1 ||
@@ -66,22 +117,71 @@ result_call_json(const struct dx_call_result *c)
 	return o;
 }
 
+/* host, port, user, status, attempts, elapsed_ms: the fields every form has. */
+static json_t *
+result_head(const char *host, int port, const char *user,
+    const struct dx_result *res)
+{
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(o, "host", dx_json_text(host)) == -1 ||
+	    json_object_set_new(o, "port", json_integer(port)) == -1 ||
+	    json_object_set_new(o, "user", dx_json_text(user)) == -1 ||
+	    json_object_set_new(o, "status",
+	    json_string(dx_status_name(res->status))) == -1 ||
+	    json_object_set_new(o, "attempts", json_integer(res->attempts)) == -1 ||
+	    json_object_set_new(o, "elapsed_ms",
+	    json_integer((json_int_t)res->elapsed_ms)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *
-dx_result_json(const char *host, int port, const struct dx_result *res)
+dx_result_json_fallback(const char *host, int port, const char *user,
+    const struct dx_result *res)
+{
+	struct dx_err e;
+	json_t *o;
+
+	if ((o = result_head(host, port, user, res)) == NULL)
+		return NULL;
+	if (res->error.kind == DX_OK)
+		dx_err_set(&e, DX_INTERNAL, "the result of this drone could not "
+		    "be encoded (out of memory)");
+	else
+		dx_err_set(&e, DX_INTERNAL, "the result of this drone could not "
+		    "be encoded (out of memory); its error was %s",
+		    dx_kind_name(res->error.kind));
+	if (json_object_set_new(o, "error", dx_err_json(&e)) == -1 ||
+	    json_object_set_new(o, "kex", json_null()) == -1 ||
+	    json_object_set_new(o, "hostkey_type", json_null()) == -1 ||
+	    json_object_set_new(o, "hostkey_fingerprint", json_null()) == -1 ||
+	    json_object_set_new(o, "calls", json_array()) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+dx_result_json(const char *host, int port, const char *user,
+    const struct dx_result *res)
 {
 	json_t *o, *calls, *c;
 
-	o = json_pack("{s:s, s:i, s:s, s:i, s:I, s:o, s:o, s:o}",
-	    "host", host, "port", port,
-	    "status", dx_status_name(res->status),
-	    "attempts", res->attempts,
-	    "elapsed_ms", (json_int_t)res->elapsed_ms,
-	    "error", dx_err_json(&res->error),
-	    "kex", res->kex ? json_string(res->kex) : json_null(),
-	    "hostkey_type", res->hostkey_type ? json_string(res->hostkey_type) : json_null());
-	if (o == NULL)
-		return NULL;
-	if ((calls = json_array()) == NULL ||
+	if ((o = result_head(host, port, user, res)) == NULL)
+		goto fail;
+	/* Strings a server sent are checked like everything else. */
+	if (json_object_set_new(o, "error", dx_err_json(&res->error)) == -1 ||
+	    json_object_set_new(o, "kex", dx_json_text(res->kex)) == -1 ||
+	    json_object_set_new(o, "hostkey_type", dx_json_text(res->hostkey_type)) == -1 ||
+	    json_object_set_new(o, "hostkey_fingerprint",
+	    dx_json_text(res->hostkey_fingerprint)) == -1 ||
+	    (calls = json_array()) == NULL ||
 	    json_object_set_new(o, "calls", calls) == -1)
 		goto fail;
 	for (size_t i = 0; i < res->ncalls; i++)
@@ -90,8 +190,9 @@ dx_result_json(const char *host, int port, const struct dx_result *res)
 			goto fail;
 	return o;
 fail:
+	/* One drone's data must not sink the document: say what was lost. */
 	json_decref(o);
-	return NULL;
+	return dx_result_json_fallback(host, port, user, res);
 }
 
 void

@@ -17,11 +17,30 @@
 
 /* Sets obj[key] (UTF-8) or obj[key + "_base64"]; 0 or -1 (out of memory). */
 int	 dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len);
+/*
+ * A string from a server, a user or a file as a JSON string: null for
+ * NULL, a copy with invalid bytes made '?' (dx_utf8_scrub) if it is not
+ * UTF-8.  NULL only when out of memory.
+ */
+json_t	*dx_json_text(const char *s);
 /* null for DX_OK, else {"kind", "message"}. */
 json_t	*dx_err_json(const struct dx_err *);
-/* One drone's object: host, port, status, attempts, elapsed_ms, error, kex,
- * hostkey_type, calls. */
-json_t	*dx_result_json(const char *host, int port, const struct dx_result *);
+/*
+ * One drone's object: host, port, user, status, attempts, elapsed_ms,
+ * error, kex, hostkey_type, hostkey_fingerprint, calls.  Every string in
+ * it is valid UTF-8.  If the full object cannot be built (out of memory),
+ * returns dx_result_json_fallback() instead, so the drone still appears;
+ * NULL only if even that fails.
+ */
+json_t	*dx_result_json(const char *host, int port, const char *user,
+	    const struct dx_result *);
+/*
+ * The small object that stands for a drone whose result could not be
+ * encoded: where it connected, its status and attempts, no calls, and an
+ * error of kind "internal" that says so.
+ */
+json_t	*dx_result_json_fallback(const char *host, int port, const char *user,
+	    const struct dx_result *);
 /* "2026-11-23T10:00:00.123Z" for a CLOCK_REALTIME time in ms. */
 void	 dx_iso8601_ms(int64_t ms, char buf[80]);
 

@@ -9,6 +9,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_auth \
 	tests/integration/test_timeout \
 	tests/integration/test_output \
+	tests/integration/test_document \
 	tests/integration/test_cli
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
@@ -33,6 +34,9 @@ tests_integration_test_timeout_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_output_SOURCES = tests/integration/test_output.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_output_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_output_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_document_SOURCES = tests/integration/test_document.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_document_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_document_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_SOURCES = tests/integration/test_cli.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)

@@ -187,31 +187,62 @@ Test(output, valid_utf8_stays_text, .timeout = 30)
 	dxh_run_free(&r);
 }
 
-Test(output, a_utf8_character_cut_by_max_output_is_not_lost_silently, .timeout = 30)
+Test(output, a_utf8_character_cut_by_max_output_is_dropped_and_the_rest_stays_text,
+    .timeout = 30)
 {
 	struct dxh_run r;
 	json_t *c;
-	const char *text, *b64;
 
 	/*
-	 * "é" is two bytes; a limit of 2 cuts it in half.  Either form is
-	 * fine, but the bytes kept must be there and marked truncated.
+	 * "é" is two bytes; a limit of 2 cuts it in half.  The half is
+	 * dropped (the call says truncated) and what is left is text.
 	 */
 	out_run(&r, "--max-output", "2", "printf 'a\\303\\251'");
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	c = dxh_call(&r, "d-001", 0);
 	cr_expect(json_is_true(json_object_get(c, "truncated")));
-	text = json_string_value(json_object_get(c, "stdout"));
-	b64 = json_string_value(json_object_get(c, "stdout_base64"));
-	cr_expect(text != NULL || b64 != NULL, "neither stdout nor stdout_base64: %s", r.out);
-	if (b64 != NULL) {
-		size_t len;
-		unsigned char *got = dxh_base64_decode(b64, &len);
-
-		cr_expect(got != NULL && len == 2 && got[0] == 'a' && got[1] == 0xc3,
-		    "stdout_base64 '%s' is not 'a\\303'", b64);
-		free(got);
-	} else
-		cr_expect(strcmp(text, "a") == 0, "stdout '%s'", text);
+	cr_expect_null(json_object_get(c, "stdout_base64"), "%s", r.out);
+	cr_expect_str_eq(json_string_value(json_object_get(c, "stdout")), "a", "%s", r.out);
 	dxh_run_free(&r);
+}
+
+Test(output, a_cap_inside_a_character_does_not_turn_a_text_stream_into_base64,
+    .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *c;
+	const char *so;
+
+	/* 1000 "✓" (3 bytes each) under a cap of 1000 bytes: 333 and a third. */
+	out_run(&r, "--max-output", "1000",
+	    "i=0; while [ $i -lt 1000 ]; do printf '\\342\\234\\223'; i=$((i+1)); done; "
+	    "printf '\\342\\234\\223\\342\\234' >&2");
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	c = dxh_call(&r, "d-001", 0);
+	cr_expect(json_is_true(json_object_get(c, "truncated")));
+	cr_expect_null(json_object_get(c, "stdout_base64"), "%.300s", r.out);
+	so = json_string_value(json_object_get(c, "stdout"));
+	cr_assert_not_null(so, "%.300s", r.out);
+	cr_expect_eq(strlen(so), 999, "kept %zu bytes", strlen(so));
+	/* Not cut by the cap: an incomplete character on stderr stays base64. */
+	cr_expect_null(json_object_get(c, "stderr"));
+	cr_expect_not_null(json_object_get(c, "stderr_base64"));
+	dxh_run_free(&r);
+}
+
+Test(output, the_text_format_cuts_on_a_character_too, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv = dxh_inv_new(1);
+	char *path = dxh_inv_write(inv);
+
+	/* "éé" under a cap of 3 bytes: the second "é" is cut in half. */
+	dxh_run(&r, "exec", "-i", path, "--format", "text", "--max-output", "3",
+	    "--", "printf '\\303\\251\\303\\251'", NULL);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "\xc3\xa9\n[stdout truncated]\n") != NULL, "%s", r.out);
+	cr_expect_null(strstr(r.out, "binary"), "%s", r.out);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
 }

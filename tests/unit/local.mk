@@ -7,6 +7,9 @@ DX_UNIT_TESTS = \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
 	tests/unit/test_result \
+	tests/unit/test_queue_error \
+	tests/unit/test_utf8 \
+	tests/unit/test_output_doc \
 	tests/unit/test_killscript
 check_PROGRAMS += $(DX_UNIT_TESTS)
 TESTS += $(DX_UNIT_TESTS)
@@ -24,6 +27,13 @@ tests_unit_test_queue_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_queue_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_queue_error_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_queue_error_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_utf8_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_utf8_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_output_doc_SOURCES = tests/unit/test_output_doc.c src/output.c
+tests_unit_test_output_doc_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_output_doc_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
 endif

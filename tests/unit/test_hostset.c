@@ -250,3 +250,162 @@ Test(hostset, release_is_safe_twice)
 	dx_hostset_release(NULL);
 	cr_expect_eq(set.n, 0);
 }
+
+struct fold_case {
+	const char	*names;		/* joined by ' ' */
+	const char	*want;
+};
+
+static const struct fold_case fold_cases[] = {
+	{ "", "" },
+	{ "web-01", "web-01" },
+	{ "web-01 web-02 web-03", "web-[01-03]" },
+	{ "web-01 web-02 web-03 web-05 db-1", "db-1,web-[01-03,05]" },
+	{ "web-05 web-01 web-03 web-02", "web-[01-03,05]" },
+	{ "n8 n9 n10", "n[8-10]" },
+	{ "n08 n09 n10 n7", "n[7,08-10]" },
+	{ "n008 n009 n010", "n[008-010]" },
+	{ "n098 n099 n100", "n[098-100]" },
+	{ "n1 n01", "n[1,01]" },
+	{ "n9 n10 n11 n2", "n[2,9-11]" },
+	{ "rack1-n1 rack1-n2 rack2-n1", "rack1-n[1-2],rack2-n1" },
+	{ "rack10-n1 rack2-n1 rack2-n2", "rack2-n[1-2],rack10-n1" },
+	{ "n1x n2x n3", "n[1-2]x,n3" },
+	{ "alpha beta", "alpha,beta" },
+	{ "beta alpha gamma", "alpha,beta,gamma" },
+	{ "a a b", "a,b" },
+	{ "n1 n1 n2", "n[1-2]" },
+	{ "7 8 9", "[7-9]" },
+	{ "web web1 web2", "web,web[1-2]" },
+	{ "odd[1] n2 n3", "n[2-3],odd[1]" },
+	{ "x1234567890123456789 x1", "x1,x1234567890123456789" },
+	{ "caf\xc3\xa9-1 caf\xc3\xa9-2", "caf\xc3\xa9-[1-2]" },
+};
+
+/* Splits a ' '-joined list into a names array (in place in buf). */
+static size_t
+fold_split(char *buf, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (char *tok = strtok(buf, " "); tok != NULL && n < max;
+	    tok = strtok(NULL, " "))
+		names[n++] = tok;
+	return n;
+}
+
+Test(hostset, folds_names_into_ranges)
+{
+	for (size_t i = 0; i < sizeof(fold_cases) / sizeof(fold_cases[0]); i++) {
+		char buf[256];
+		const char *names[32];
+		size_t n;
+		char *got;
+
+		snprintf(buf, sizeof(buf), "%s", fold_cases[i].names);
+		n = fold_split(buf, names, 32);
+		got = dx_hostset_fold(names, n);
+		cr_assert_not_null(got);
+		cr_expect_str_eq(got, fold_cases[i].want, "case %zu ('%s')", i,
+		    fold_cases[i].names);
+		free(got);
+	}
+}
+
+Test(hostset, a_fold_parses_back_to_the_same_names)
+{
+	for (size_t i = 1; i < sizeof(fold_cases) / sizeof(fold_cases[0]); i++) {
+		char buf[256], back[1024];
+		const char *names[32];
+		struct dx_hostset set;
+		struct dx_err err = { 0 };
+		size_t n;
+		char *got;
+
+		if (strchr(fold_cases[i].names, '[') != NULL)
+			continue;	/* a literal bracket does not parse back */
+		snprintf(buf, sizeof(buf), "%s", fold_cases[i].names);
+		n = fold_split(buf, names, 32);
+		got = dx_hostset_fold(names, n);
+		cr_assert_not_null(got);
+		cr_assert_eq(dx_hostset_parse(&set, got, &err), 0, "case %zu '%s': %s",
+		    i, got, err.msg);
+		hs_join(&set, back, sizeof(back));
+		/* The parse of the fold, re-folded, is the fold itself. */
+		free(got);
+		got = dx_hostset_fold((const char *const *)set.names, set.n);
+		cr_assert_not_null(got);
+		cr_expect_str_eq(got, fold_cases[i].want, "case %zu: '%s'", i, back);
+		/* And it holds every input name. */
+		for (size_t k = 0; k < n; k++)
+			cr_expect(dx_hostset_match(&set, names[k]), "case %zu lost '%s'",
+			    i, names[k]);
+		free(got);
+		dx_hostset_release(&set);
+	}
+}
+
+Test(hostset, a_thousand_names_fold_to_one_short_element)
+{
+	static char store[1000][16];
+	const char *names[1000];
+	char *got;
+
+	for (int i = 0; i < 1000; i++) {
+		/* Out of order on purpose: the fold sorts. */
+		snprintf(store[i], sizeof(store[i]), "web-%04d", (i * 7) % 1000 + 1);
+		names[i] = store[i];
+	}
+	got = dx_hostset_fold(names, 1000);
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "web-[0001-1000]");
+	free(got);
+}
+
+Test(hostset, fold_max_keeps_whole_elements_and_counts_the_rest)
+{
+	const char *names[] = { "alpha", "beta", "gamma", "n1", "n2", "n3", "zeta" };
+	size_t omitted = 99;
+	char *got;
+
+	got = dx_hostset_fold_max(names, 7, 12, &omitted);
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "alpha,beta");
+	cr_expect_eq(omitted, 5, "omitted %zu", omitted);
+	free(got);
+
+	got = dx_hostset_fold_max(names, 7, 3, &omitted);
+	cr_expect_str_eq(got, "alpha", "the first element is always kept");
+	cr_expect_eq(omitted, 6);
+	free(got);
+
+	got = dx_hostset_fold_max(names, 7, 0, &omitted);
+	cr_expect_str_eq(got, "alpha,beta,gamma,n[1-3],zeta");
+	cr_expect_eq(omitted, 0);
+	free(got);
+}
+
+Test(hostset, fold_max_cuts_inside_a_bracket_and_counts_the_rest)
+{
+	static char store[100][8];
+	const char *names[100];
+	size_t omitted = 0;
+	struct dx_hostset set;
+	struct dx_err err = { 0 };
+	char *got;
+
+	/* Every other number: nothing joins into a range. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(store[i], sizeof(store[i]), "n%03d", 2 * i + 1);
+		names[i] = store[i];
+	}
+	got = dx_hostset_fold_max(names, 100, 30, &omitted);
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "n[001,003,005,007,009,011,013]");
+	cr_expect_eq(omitted, 93);
+	/* What is shown still parses. */
+	cr_expect_eq(dx_hostset_parse(&set, got, &err), 0, "%s", err.msg);
+	cr_expect_eq(set.n, 7);
+	dx_hostset_release(&set);
+	free(got);
+}

@@ -107,7 +107,7 @@ Test(result, drone_json_carries_calls_errors_and_truncation)
 	dx_err_set(&c->error, DX_NONZERO_EXIT, "call 2 'false' exited with status 1");
 	res.error = c->error;
 
-	o = dx_result_json("10.0.0.1", 2222, &res);
+	o = dx_result_json("10.0.0.1", 2222, "deploy", &res);
 	cr_assert_not_null(o);
 	cr_expect_str_eq(json_string_value(json_object_get(o, "status")), "failed");
 	cr_expect_eq(json_integer_value(json_object_get(o, "port")), 2222);
@@ -136,7 +136,7 @@ Test(result, missing_exit_status_is_null)
 	memset(&res, 0, sizeof(res));
 	res.status = DX_ST_FAILED;
 	cr_assert_not_null(dx_result_add_call(&res, "sleep 60", 100, &err));
-	o = dx_result_json("h", 22, &res);
+	o = dx_result_json("h", 22, NULL, &res);
 	cr_expect(json_is_null(json_object_get(json_array_get(json_object_get(o, "calls"),
 	    0), "exit_status")));
 	json_decref(o);
@@ -161,4 +161,175 @@ Test(result, kind_names_round_trip)
 	}
 	cr_expect_str_eq(dx_kind_name(DX_HOSTKEY_MISMATCH), "hostkey_mismatch");
 	cr_expect_eq(dx_kind_parse("nope", &k), -1);
+}
+
+/* The drone object must dump: jansson refuses to dump nothing invalid. */
+static char *
+result_dump(const json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	cr_assert_not_null(s, "the drone object does not encode");
+	cr_assert(dx_utf8_valid(s, strlen(s)));
+	return s;
+}
+
+Test(result, a_command_that_is_not_utf8_goes_as_command_base64)
+{
+	struct dx_result res;
+	struct dx_err err;
+	json_t *o, *call;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_FAILED;
+	cr_assert_not_null(dx_result_add_call(&res, "caf\xe9", 64, &err));
+	cr_assert_not_null(dx_result_add_call(&res, "caf\xc3\xa9", 64, &err));
+	o = dx_result_json("h", 22, "u", &res);
+	cr_assert_not_null(o);
+	call = json_array_get(json_object_get(o, "calls"), 0);
+	cr_expect_null(json_object_get(call, "command"));
+	cr_expect_str_eq(json_string_value(json_object_get(call, "command_base64")),
+	    "Y2Fm6Q==");
+	call = json_array_get(json_object_get(o, "calls"), 1);
+	cr_expect_str_eq(json_string_value(json_object_get(call, "command")), "caf\xc3\xa9");
+	cr_expect_null(json_object_get(call, "command_base64"));
+	free(result_dump(o));
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, strings_a_server_sent_are_scrubbed_not_fatal)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	json_t *o, *call;
+	char *s;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_FAILED;
+	res.kex = strdup("curve25519\xff");
+	res.hostkey_type = strdup("ssh-\xc3");
+	res.hostkey_fingerprint = strdup("SHA256:\x80xyz");
+	cr_assert_not_null(c = dx_result_add_call(&res, "kill -9 $$", 64, &err));
+	c->signal = strdup("K\xe9LL");
+	/* A message written into the buffer by hand, not by dx_err_set(). */
+	res.error.kind = DX_SIGNAL;
+	memset(res.error.msg, 0xe9, sizeof(res.error.msg));
+	o = dx_result_json("h\xff", 22, "u\xfe", &res);
+	cr_assert_not_null(o);
+	s = result_dump(o);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "kex")), "curve25519?");
+	cr_expect_str_eq(json_string_value(json_object_get(o, "hostkey_type")), "ssh-?");
+	cr_expect_str_eq(json_string_value(json_object_get(o, "hostkey_fingerprint")),
+	    "SHA256:?xyz");
+	cr_expect_str_eq(json_string_value(json_object_get(o, "host")), "h?");
+	cr_expect_str_eq(json_string_value(json_object_get(o, "user")), "u?");
+	call = json_array_get(json_object_get(o, "calls"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(call, "signal")), "K?LL");
+	cr_expect_eq(json_string_length(json_object_get(json_object_get(o, "error"),
+	    "message")), sizeof(res.error.msg) - 1);
+	free(s);
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, records_user_and_hostkey_fingerprint)
+{
+	struct dx_result res;
+	json_t *o;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_OK;
+	o = dx_result_json("10.0.0.1", 22, "deploy", &res);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "user")), "deploy");
+	cr_expect(json_is_null(json_object_get(o, "hostkey_fingerprint")),
+	    "an unknown fingerprint is null, not absent");
+	json_decref(o);
+	res.hostkey_fingerprint = strdup("SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s");
+	o = dx_result_json("10.0.0.1", 22, "deploy", &res);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "hostkey_fingerprint")),
+	    "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s");
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, a_cap_inside_a_character_keeps_the_stream_text)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	json_t *o, *call;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_OK;
+	/* "ééé" is 6 bytes; a cap of 5 ends inside the third. */
+	cr_assert_not_null(c = dx_result_add_call(&res, "x", 5, &err));
+	dx_buf_append(&c->out, "\xc3\xa9\xc3\xa9\xc3\xa9", 6);
+	dx_buf_append(&c->err, "\xe2\x9c\x93\xe2\x9c\x93", 6);
+	cr_assert(c->out.truncated && c->out.len == 5);
+	o = dx_result_json("h", 22, "u", &res);
+	call = json_array_get(json_object_get(o, "calls"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(call, "stdout")), "\xc3\xa9\xc3\xa9");
+	cr_expect_null(json_object_get(call, "stdout_base64"));
+	cr_expect_str_eq(json_string_value(json_object_get(call, "stderr")), "\xe2\x9c\x93");
+	cr_expect(json_is_true(json_object_get(call, "truncated")));
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+Test(result, a_capped_binary_stream_keeps_every_byte_in_base64)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	json_t *o, *call;
+
+	memset(&res, 0, sizeof(res));
+	cr_assert_not_null(c = dx_result_add_call(&res, "x", 3, &err));
+	dx_buf_append(&c->out, "\xff\xc3\xa9", 3);
+	dx_buf_append(&c->out, "z", 1);
+	o = dx_result_json("h", 22, "u", &res);
+	call = json_array_get(json_object_get(o, "calls"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(call, "stdout_base64")), "/8Op");
+	json_decref(o);
+	dx_result_release(&res);
+}
+
+/* An allocator that refuses big blocks: a huge output cannot be encoded. */
+static void *
+result_small_malloc(size_t n)
+{
+	return n > 4096 ? NULL : malloc(n);
+}
+
+Test(result, a_drone_that_cannot_be_encoded_still_appears)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	static char big[100000];
+	json_t *o, *e;
+
+	memset(&res, 0, sizeof(res));
+	res.status = DX_ST_FAILED;
+	res.attempts = 1;
+	dx_err_set(&res.error, DX_NONZERO_EXIT, "call 1 exited with status 1");
+	cr_assert_not_null(c = dx_result_add_call(&res, "cat big", sizeof(big), &err));
+	memset(big, 'x', sizeof(big));
+	dx_buf_append(&c->out, big, sizeof(big));
+	json_set_alloc_funcs(result_small_malloc, free);
+	o = dx_result_json("10.0.0.9", 2222, "deploy", &res);
+	json_set_alloc_funcs(malloc, free);
+	cr_assert_not_null(o);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "status")), "failed");
+	cr_expect_str_eq(json_string_value(json_object_get(o, "host")), "10.0.0.9");
+	cr_expect_eq(json_integer_value(json_object_get(o, "port")), 2222);
+	e = json_object_get(o, "error");
+	cr_expect_str_eq(json_string_value(json_object_get(e, "kind")), "internal");
+	cr_expect(strstr(json_string_value(json_object_get(e, "message")),
+	    "nonzero_exit") != NULL);
+	cr_expect_eq(json_array_size(json_object_get(o, "calls")), 0);
+	json_decref(o);
+	dx_result_release(&res);
 }
