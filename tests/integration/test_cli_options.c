@@ -488,7 +488,7 @@ Test(cli_options, list_refuses_options_that_do_nothing_for_it, .timeout = 30)
 
 Test(cli_options, usage_errors_write_nothing_on_stdout, .timeout = 30)
 {
-	static const char *cases[][3] = {
+	static const char *cases[][4] = {
 		{ NULL }, { "--bogus" }, { "exec", "--bogus" }, { "list", "-Z" },
 		{ "frobnicate" }, { "exec", "-f" }, { "list", "--shard", "9/2" },
 	};
@@ -561,7 +561,7 @@ Test(cli_options, exec_exits_3_when_stdout_is_full_or_gone, .timeout = 30)
 Test(cli_options, list_shows_vars_merged_over_the_defaults, .timeout = 30)
 {
 	struct dxh_run r;
-	json_t *inv = dxh_inv_new(2), *v;
+	json_t *inv = dxh_inv_new(2), *v, *want;
 	char *path;
 
 	json_object_set_new(inv, "defaults", json_pack("{s:{s:s,s:i}}", "vars",
@@ -571,10 +571,13 @@ Test(cli_options, list_shows_vars_merged_over_the_defaults, .timeout = 30)
 	dxh_run(&r, "list", "-i", path, NULL);
 	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	v = json_object_get(json_array_get(r.json, 0), "vars");
-	cr_expect(json_equal(v, json_pack("{s:s,s:i}", "rack", "r1", "slots", 4)), "%s", r.out);
+	want = json_pack("{s:s,s:i}", "rack", "r1", "slots", 4);
+	cr_expect(json_equal(v, want), "%s", r.out);
+	json_decref(want);
 	v = json_object_get(json_array_get(r.json, 1), "vars");
-	cr_expect(json_equal(v, json_pack("{s:s,s:i,s:[i]}", "rack", "r7", "slots", 4,
-	    "ids", 1)), "%s", r.out);
+	want = json_pack("{s:s,s:i,s:[i]}", "rack", "r7", "slots", 4, "ids", 1);
+	cr_expect(json_equal(v, want), "%s", r.out);
+	json_decref(want);
 	dxh_run_free(&r);
 	/* A vars that is not an object is an inventory error with its position. */
 	dxh_inv_set(inv, "d-001", "vars", json_string("x"));
