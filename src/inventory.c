@@ -61,6 +61,7 @@ struct inv_defaults {
 	char		*known_hosts;
 	char		*jump;
 	int64_t		 connect_timeout_ms;
+	json_t		*vars;		/* defaults.vars, borrowed from the tree */
 };
 
 /* What a parse is working on, for messages. */
@@ -687,8 +688,19 @@ inv_index_slot(const struct inv_index *ix, const struct dx_drone *drones,
 
 static const char *const inv_default_keys[] = {
 	"user", "port", "identity", "known_hosts", "connect_timeout", "jump",
-	NULL
+	"vars", NULL
 };
+
+/* vars: any JSON object, kept as it is and never interpreted. */
+static int
+inv_vars(struct inv_ctx *cx, const struct inv_step *path, size_t np,
+    json_t *v)
+{
+	if (!json_is_object(v))
+		return inv_fail(cx, path, np, false, "vars",
+		    "expected an object");
+	return 0;
+}
 
 static bool
 inv_known(const char *const *keys, const char *k)
@@ -725,7 +737,10 @@ inv_parse_defaults(struct inv_ctx *cx, json_t *obj, struct inv_defaults *d)
 			rc = inv_path(cx, path, 2, k, v, &d->known_hosts);
 		else if (strcmp(k, "connect_timeout") == 0)
 			rc = inv_timeout(cx, path, 2, v, &d->connect_timeout_ms);
-		else
+		else if (strcmp(k, "vars") == 0) {
+			if ((rc = inv_vars(cx, path, 2, v)) == 0)
+				d->vars = v;
+		} else
 			rc = inv_host(cx, path, 2, k, v, &d->jump);
 		if (rc == -1)
 			return -1;
@@ -736,7 +751,7 @@ inv_parse_defaults(struct inv_ctx *cx, json_t *obj, struct inv_defaults *d)
 
 static const char *const inv_drone_keys[] = {
 	"name", "host", "port", "user", "identity", "known_hosts", "labels",
-	"priority", "calls", "jump", "connect_timeout", NULL
+	"priority", "calls", "jump", "connect_timeout", "vars", NULL
 };
 
 /*
@@ -750,7 +765,7 @@ inv_parse_drone(struct inv_ctx *cx, size_t i, json_t *obj,
 	struct inv_step path[5] = { { "drones", 0 }, { NULL, i } };
 	const char *k;
 	json_int_t pr;
-	json_t *v;
+	json_t *v, *vars = NULL;
 	int rc = 0;
 
 	d->port = 0;
@@ -789,10 +804,24 @@ inv_parse_drone(struct inv_ctx *cx, size_t i, json_t *obj,
 				    INT_MAX);
 			else
 				d->priority = (int)pr;
+		} else if (strcmp(k, "vars") == 0) {
+			if ((rc = inv_vars(cx, path, 3, v)) == 0)
+				vars = v;
 		} else
 			rc = inv_timeout(cx, path, 3, v, &d->connect_timeout_ms);
 		if (rc == -1)
 			return -1;
+	}
+	/*
+	 * vars: the defaults' keys, then the drone's own over them (a shallow
+	 * merge at the top level, as Ansible merges group and host vars).
+	 */
+	if (def->vars != NULL || vars != NULL) {
+		if ((d->vars = json_object()) == NULL ||
+		    (def->vars != NULL &&
+		    json_object_update(d->vars, def->vars) == -1) ||
+		    (vars != NULL && json_object_update(d->vars, vars) == -1))
+			return dx_err_set(cx->err, DX_INTERNAL, "out of memory");
 	}
 
 	if (d->host == NULL) {
@@ -896,6 +925,25 @@ inv_check_jumps(struct inv_ctx *cx, struct dx_inventory *inv,
 	return rc;
 }
 
+/*
+ * jansson's wording, where it names jansson's own flags or internals, in
+ * plain words for the person who edits the file.
+ */
+static const char *
+inv_plain(const char *text, char *buf, size_t size)
+{
+	unsigned byte;
+
+	if (strstr(text, "JSON_ALLOW_NUL") != NULL)
+		return "a string holds a NUL character (\\u0000)";
+	if (sscanf(text, "unable to decode byte 0x%x", &byte) == 1) {
+		snprintf(buf, size, "not valid UTF-8 (byte 0x%02x): save the "
+		    "file as UTF-8", byte);
+		return buf;
+	}
+	return text;
+}
+
 int
 dx_inventory_parse(struct dx_inventory *inv, const char *text, size_t len,
     const char *name, struct dx_err *err)
@@ -906,7 +954,8 @@ dx_inventory_parse(struct dx_inventory *inv, const char *text, size_t len,
 	struct inv_step path[3] = { { "drones", 0 }, { NULL, 0 }, { "name", 0 } };
 	json_error_t jerr;
 	json_t *root = NULL, *drones, *defaults, *v, *nv;
-	const char *k, *why;
+	const char *k, *why, *nul;
+	char plain[160];
 	bool *own_jump = NULL;
 	size_t i, j, *slot;
 	int line, col, rc = -1;
@@ -915,6 +964,23 @@ dx_inventory_parse(struct dx_inventory *inv, const char *text, size_t len,
 	if (len > INV_MAX_BYTES)
 		return dx_err_set(err, DX_INVENTORY, "%s: larger than %zu MiB",
 		    name, INV_MAX_BYTES >> 20);
+	/*
+	 * A UTF-8 byte-order mark, as some Windows editors write, is skipped
+	 * (RFC 8259 section 8.1 allows it); positions count from after it,
+	 * as those editors show them.
+	 */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+		cx.text = text;
+		cx.len = len;
+	}
+	/* jansson would stop at a NUL byte and call it the end of the file. */
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		inv_linecol(text, (size_t)(nul - text), &line, &col);
+		return dx_err_set(err, DX_INVENTORY, "%s:%d:%d: the file holds a "
+		    "NUL byte: it is not JSON text", name, line, col);
+	}
 	for (i = 0; i < len && text[i] != '\0' &&
 	    strchr(" \t\r\n", text[i]) != NULL; i++)
 		;
@@ -925,7 +991,8 @@ dx_inventory_parse(struct dx_inventory *inv, const char *text, size_t len,
 	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return dx_err_set(err, DX_INVENTORY, "%s:%d:%d: %s", name,
 		    jerr.line > 0 ? jerr.line : 1,
-		    jerr.column > 0 ? jerr.column : 1, jerr.text);
+		    jerr.column > 0 ? jerr.column : 1, inv_plain(jerr.text,
+		    plain, sizeof(plain)));
 	if (!json_is_object(root)) {
 		inv_fail(&cx, NULL, 0, false, NULL,
 		    "expected a JSON object with 'drones'");
@@ -1098,6 +1165,56 @@ out:
 	return rc;
 }
 
+int
+dx_inventory_adhoc(struct dx_inventory *inv, const struct dx_adhoc *a,
+    size_t n, const char *name, struct dx_err *err)
+{
+	struct inv_index *ix = NULL;
+	struct dx_drone *d;
+	size_t i, *slot;
+	int rc = -1;
+
+	memset(inv, 0, sizeof(*inv));
+	if ((inv->path = strdup(name)) == NULL ||
+	    (inv->drones = calloc(n + 1, sizeof(*inv->drones))) == NULL ||
+	    inv_index_new(&ix, n) == -1)
+		goto oom;
+	pthread_once(&inv_user_once, inv_user_init);
+	for (i = 0; i < n; i++) {
+		slot = inv_index_slot(ix, inv->drones, a[i].name);
+		if (*slot != 0)
+			continue;
+		if (a[i].user == NULL && inv_user_name[0] == '\0') {
+			dx_err_set(err, DX_USAGE, "'%.64s': no user given, and the "
+			    "current user has no name", a[i].name);
+			goto out;
+		}
+		d = &inv->drones[inv->n];
+		d->index = inv->n++;
+		d->port = a[i].port ? a[i].port : 22;
+		if ((d->name = strdup(a[i].name)) == NULL ||
+		    (d->host = strdup(a[i].host)) == NULL ||
+		    (d->user = strdup(a[i].user ? a[i].user :
+		    inv_user_name)) == NULL)
+			goto oom;
+		if ((d->known_hosts = dx_expand_tilde("~/.ssh/known_hosts",
+		    err)) == NULL)
+			goto out;
+		*slot = d->index + 1;
+	}
+	inv->byname = ix;
+	ix = NULL;
+	rc = 0;
+	goto out;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory");
+out:
+	inv_index_free(ix);
+	if (rc == -1)
+		dx_inventory_release(inv);
+	return rc;
+}
+
 static void
 inv_free_strings(char **v, size_t n)
 {
@@ -1128,6 +1245,7 @@ dx_inventory_release(struct dx_inventory *inv)
 		free(d->jump);
 		inv_free_strings(d->labels, d->nlabels);
 		inv_free_strings(d->calls, d->ncalls);
+		json_decref(d->vars);
 	}
 	free(inv->drones);
 	free(inv->path);

@@ -16,7 +16,10 @@
  * in "labels" and "calls" are errors; "connect_timeout" is 0 < s <= 2147483;
  * a drone may not jump through itself, and jump chains may not loop;
  * "defaults.jump" is not applied to the drone it names.  JSON objects with
- * a key given twice are refused.
+ * a key given twice are refused.  "vars" (in a drone or in "defaults") is
+ * any JSON object; a drone's vars are the defaults' keys with its own
+ * keys over them (a shallow merge).  A UTF-8 byte-order mark at the start
+ * is skipped; a NUL byte is an error.
  */
 #ifndef DX_INVENTORY_H
 #define DX_INVENTORY_H
@@ -37,6 +40,8 @@ struct dx_drone {
 	char	       **calls;		/* the drone's own calls, run first */
 	size_t		 ncalls;
 	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
+	struct json_t	*vars;		/* the user's own "vars" object (owned
+					   reference), or NULL; never interpreted */
 	size_t		 index;		/* position in the inventory */
 };
 
@@ -53,6 +58,22 @@ int	dx_inventory_load(struct dx_inventory *, const char *path, struct dx_err *);
 int	dx_inventory_parse(struct dx_inventory *, const char *text, size_t len,
 	    const char *name, struct dx_err *);
 void	dx_inventory_release(struct dx_inventory *);
+
+/* One ad-hoc drone, as "dronex exec -w [user@]host[:port]" names it. */
+struct dx_adhoc {
+	const char	*name;
+	const char	*host;
+	const char	*user;		/* NULL: the current user */
+	int		 port;		/* 0: 22 */
+};
+/*
+ * Makes an inventory of the n ad-hoc drones, with no file: known_hosts
+ * ~/.ssh/known_hosts, no identity (the agent and ~/.ssh/id_*).  A name
+ * given twice makes one drone (the first).  name is used in messages and
+ * as inv->path.  0, or -1 with err set.
+ */
+int	dx_inventory_adhoc(struct dx_inventory *, const struct dx_adhoc *, size_t n,
+	    const char *name, struct dx_err *);
 /* The drone called name, or NULL.  Hashed after a load or parse. */
 const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
 

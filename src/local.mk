@@ -17,5 +17,6 @@ src_libdronex_a_SOURCES = \
 	src/ssh_exec.c src/ssh_exec.h
 
 bin_PROGRAMS += src/dronex
-src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/output.c src/output.h
+src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
+	src/output.c src/output.h
 src_dronex_LDADD = $(DX_LIBS)

@@ -10,7 +10,8 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_timeout \
 	tests/integration/test_output \
 	tests/integration/test_document \
-	tests/integration/test_cli
+	tests/integration/test_cli \
+	tests/integration/test_cli_options
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
@@ -40,4 +41,7 @@ tests_integration_test_document_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_SOURCES = tests/integration/test_cli.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_cli_options_SOURCES = tests/integration/test_cli_options.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_cli_options_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
 endif

@@ -351,7 +351,8 @@ Test(cli, help_exits_0_and_mentions_every_option, .timeout = 30)
 {
 	static const char *opts[] = {
 		"exec", "list", "--inventory", "-i", "--drones", "-w", "--exclude", "-x",
-		"--label", "-l", "--fanout", "-f", "--connect-timeout", "--timeout",
+		"--label", "-g", "--user", "-l", "--port", "--identity", "--stdin",
+		"--shard", "auto", "--fanout", "-f", "--connect-timeout", "--timeout",
 		"-t", "--deadline", "--retries", "--retry-delay", "--max-failures",
 		"--fail-fast", "--max-output", "--host-key-check", "--format",
 		"--pretty", "-q", "--help", "--version",
@@ -395,7 +396,7 @@ Test(cli, list_with_a_label_prints_exactly_those_drones, .timeout = 30)
 	dxh_inv_set(inv, "d-004", "port", json_integer(closed));
 	path = dxh_inv_write(inv);
 
-	dxh_run(&r, "list", "-i", path, "-l", "web", NULL);
+	dxh_run(&r, "list", "-i", path, "-g", "web", NULL);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	names = cli_list_names(&r);
 	cr_expect_str_eq(names, "d-001,d-004");
@@ -412,7 +413,7 @@ Test(cli, list_with_a_label_prints_exactly_those_drones, .timeout = 30)
 	dxh_run_free(&r);
 
 	/* Two labels: a drone must carry both. */
-	dxh_run(&r, "list", "-i", path, "-l", "web", "-l", "prod", NULL);
+	dxh_run(&r, "list", "-i", path, "-g", "web", "-g", "prod", NULL);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	names = cli_list_names(&r);
 	cr_expect_str_eq(names, "d-001");

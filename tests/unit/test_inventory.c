@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 
 #include "inventory.h"
 
@@ -52,6 +53,16 @@ static const struct inv_bad bad_cases[] = {
 	{ "{\"drones\": [{\"name\": \"a\", \"port\": 22, \"port\": 23}]}",
 	  "inv.json:1:44: duplicate object key near '\"port\"'" },
 	{ "{\"drones\": []} x", "inv.json:1:16: end of file expected near 'x'" },
+	/* vars: any object, and only an object. */
+	{ "{\"drones\": [{\"name\": \"a\",\n \"vars\": [1]}]}",
+	  "inv.json:2:10: drone 'a': field 'vars': expected an object" },
+	{ "{\"defaults\": {\"vars\": \"x\"}, \"drones\": []}",
+	  "inv.json:1:23: defaults: field 'vars': expected an object" },
+	/* jansson's wording made plain. */
+	{ "{\"drones\": [{\"name\": \"a\\u0000b\"}]}",
+	  "inv.json:1:31: a string holds a NUL character (\\u0000)" },
+	{ "{\"drones\": [{\"name\": \"\xff\"}]}",
+	  "inv.json:1:22: not valid UTF-8 (byte 0xff): save the file as UTF-8" },
 	/* Defaults. */
 	{ "{\"defaults\": [], \"drones\": []}",
 	  "inv.json:1:14: field 'defaults': expected an object" },
@@ -515,4 +526,55 @@ Test(inventory, loads_the_example_inventory)
 	cr_assert_eq(dx_inventory_load(&inv, path, &err), 0, "%s", err.msg);
 	cr_expect_not_null(dx_inventory_find(&inv, "db-01"));
 	dx_inventory_release(&inv);
+}
+
+Test(inventory, keeps_vars_with_the_drones_own_keys_over_the_defaults)
+{
+	static const char text[] =
+	    "{\"defaults\": {\"vars\": {\"rack\": \"r1\", \"tier\": \"web\"}},"
+	    " \"drones\": [{\"name\": \"a\", \"vars\": {\"rack\": \"r9\","
+	    " \"deep\": {\"x\": [1, null]}}}, {\"name\": \"b\"}]}";
+	static const char none[] = "{\"drones\": [{\"name\": \"c\"}]}";
+	struct dx_inventory inv;
+	struct dx_err err = { 0 };
+	char *a, *b;
+
+	cr_assert_eq(parse(&inv, text, &err), 0, "%s", err.msg);
+	cr_assert_not_null(inv.drones[0].vars);
+	a = json_dumps(inv.drones[0].vars, JSON_COMPACT | JSON_SORT_KEYS);
+	b = json_dumps(inv.drones[1].vars, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_expect_str_eq(a, "{\"deep\":{\"x\":[1,null]},\"rack\":\"r9\",\"tier\":\"web\"}");
+	cr_expect_str_eq(b, "{\"rack\":\"r1\",\"tier\":\"web\"}");
+	free(a);
+	free(b);
+	dx_inventory_release(&inv);
+	cr_assert_eq(parse(&inv, none, &err), 0, "%s", err.msg);
+	cr_expect_null(inv.drones[0].vars);
+	dx_inventory_release(&inv);
+}
+
+Test(inventory, skips_a_byte_order_mark_at_the_start)
+{
+	static const char text[] = "\xef\xbb\xbf{\"drones\": [{\"name\": \"a\"}]}";
+	static const char bad[] = "\xef\xbb\xbf{\"drones\": [{\"name\": 1}]}";
+	struct dx_inventory inv;
+	struct dx_err err = { 0 };
+
+	cr_expect_eq(parse(&inv, text, &err), 0, "%s", err.msg);
+	dx_inventory_release(&inv);
+	/* Positions count from after the mark, as editors show them. */
+	cr_expect_eq(parse(&inv, bad, &err), -1);
+	cr_expect_str_eq(err.msg, "inv.json:1:22: drones[0]: field 'name': expected a string");
+}
+
+Test(inventory, names_a_nul_byte_with_its_position)
+{
+	static const char text[] = "{\"drones\": [\n  {\"name\": \"a\0b\"}]}";
+	struct dx_inventory inv;
+	struct dx_err err = { 0 };
+
+	cr_expect_eq(dx_inventory_parse(&inv, text, sizeof(text) - 1, "inv.json",
+	    &err), -1);
+	cr_expect_eq(err.kind, DX_INVENTORY);
+	cr_expect_str_eq(err.msg, "inv.json:2:14: the file holds a NUL byte: it is not JSON text");
 }

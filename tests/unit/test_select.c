@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -80,21 +81,33 @@ static const struct sel_case cases[] = {
 	{ "web-01,web-01", NULL, { NULL }, "web-01" },
 	{ "web-*", NULL, { NULL }, "web-01 web-02 web-03 web-10" },
 	{ "db-?", NULL, { NULL }, "db-1 db-2" },
-	{ "nosuch-*", NULL, { NULL }, "" },
-	{ "web-[1-3]", NULL, { NULL }, "ERR: drone 'web-1' is not in the inventory" },
-	{ "web-01,typo", NULL, { NULL }, "ERR: drone 'typo' is not in the inventory" },
+	{ "nosuch-*", NULL, { NULL }, "ERR: -w matches no drone" },
+	{ "web-[1-3]", NULL, { NULL },
+	  "ERR: -w 'web-[1-3]': drone 'web-1' is not in the inventory" },
+	{ "web-01,typo", NULL, { NULL },
+	  "ERR: -w 'web-01,typo': drone 'typo' is not in the inventory" },
 	{ "web-[01-03", NULL, { NULL }, "ERR: -w 'web-[01-03': column 5: unclosed '['" },
 	{ NULL, "web-02", { NULL }, "web-01 web-03 web-10 db-1 db-2 bastion" },
 	{ NULL, "web-*,bastion", { NULL }, "db-1 db-2" },
 	{ "web-*", "web-[02-03]", { NULL }, "web-01 web-10" },
-	{ NULL, "not-there,ghost-[1-9]", { NULL },
+	/* An unknown plain name in -x is a typo too. */
+	{ NULL, "web-01,not-there", { NULL },
+	  "ERR: -x 'web-01,not-there': drone 'not-there' is not in the inventory" },
+	{ NULL, "ghost-*", { NULL },
 	  "web-01 web-02 web-03 web-10 db-1 db-2 bastion" },
+	{ "web-0[1-2]", "web-*", { NULL }, "ERR: -x removed every drone" },
+	{ "@db", NULL, { NULL }, "db-1 db-2" },
+	{ "@db,bastion", NULL, { NULL }, "db-1 db-2 bastion" },
+	{ "@nosuch", NULL, { NULL }, "ERR: -w '@nosuch': no drone carries the label 'nosuch'" },
+	{ NULL, "@prod", { NULL }, "web-03 web-10 db-2 bastion" },
+	{ NULL, "@nosuch", { NULL }, "ERR: -x '@nosuch': no drone carries the label 'nosuch'" },
 	{ NULL, "a,,b", { NULL }, "ERR: -x 'a,,b': column 3: empty element" },
 	{ NULL, NULL, { "prod" }, "web-01 web-02 db-1" },
 	{ NULL, NULL, { "web", "prod" }, "web-01 web-02" },
 	{ NULL, NULL, { "prod", "web" }, "web-01 web-02" },
-	{ NULL, NULL, { "web", "db" }, "" },
-	{ NULL, NULL, { "nosuch" }, "" },
+	{ NULL, NULL, { "web", "db" }, "ERR: no drone carries every label 'web', 'db'" },
+	{ NULL, NULL, { "nosuch" }, "ERR: no drone carries the label 'nosuch'" },
+	{ "db-1", NULL, { "web" }, "ERR: no selected drone carries the label 'web'" },
 	{ "web-*", "web-01", { "prod" }, "web-02" },
 };
 
@@ -106,8 +119,10 @@ Test(select, keeps_named_drones_minus_excluded_with_every_label)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&sel, 0, sizeof(sel));
-		sel.drones = cases[i].drones;
-		sel.exclude = cases[i].exclude;
+		sel.drones = &cases[i].drones;
+		sel.ndrones = cases[i].drones != NULL;
+		sel.exclude = &cases[i].exclude;
+		sel.nexclude = cases[i].exclude != NULL;
 		for (k = 0; cases[i].labels[k] != NULL; k++)
 			;
 		sel.labels = cases[i].labels;
@@ -207,7 +222,8 @@ Test(select, shards_the_selection_not_the_fleet)
 	size_t *idx, n, i, total = 0;
 	unsigned k;
 
-	sel.drones = "web-*";
+	sel.drones = (const char *[]){ "web-*" };
+	sel.ndrones = 1;
 	sel.shard_n = 2;
 	for (k = 1; k <= 2; k++) {
 		sel.shard_k = k;
@@ -234,7 +250,7 @@ Test(select, refuses_a_shard_out_of_range)
 	cr_expect_str_eq(got, "ERR: shard 4/3: K must be between 1 and N");
 }
 
-Test(select, an_empty_inventory_selects_nothing)
+Test(select, an_empty_inventory_is_an_error_naming_it)
 {
 	struct dx_inventory empty;
 	struct dx_selection sel = { 0 };
@@ -243,13 +259,10 @@ Test(select, an_empty_inventory_selects_nothing)
 
 	cr_assert_eq(dx_inventory_parse(&empty, "{\"drones\": []}", 14, "e",
 	    &err), 0);
-	cr_assert_eq(dx_select(&empty, &sel, &idx, &n, &err), 0);
-	cr_expect_eq(n, 0);
-	cr_expect_not_null(idx);
-	free(idx);
-	sel.drones = "a";
 	cr_expect_eq(dx_select(&empty, &sel, &idx, &n, &err), -1);
-	cr_expect_str_eq(err.msg, "drone 'a' is not in the inventory");
+	cr_expect_eq(err.kind, DX_USAGE);
+	cr_expect_str_eq(err.msg, "the inventory 'e' holds no drones");
+	cr_expect_null(idx);
 	dx_inventory_release(&empty);
 }
 
@@ -259,7 +272,7 @@ Test(select, works_on_an_inventory_built_by_hand)
 	struct dx_drone d[2] = { { .name = "x", .index = 0 },
 	    { .name = "y", .index = 1 } };
 	struct dx_inventory hand = { .drones = d, .n = 2 };
-	struct dx_selection sel = { .drones = "y" };
+	struct dx_selection sel = { .drones = (const char *[]){ "y" }, .ndrones = 1 };
 	struct dx_err err = { 0 };
 	size_t *idx, n;
 
@@ -267,4 +280,156 @@ Test(select, works_on_an_inventory_built_by_hand)
 	cr_expect_eq(n, 1);
 	cr_expect_eq(idx[0], 1);
 	free(idx);
+}
+
+Test(select, repeated_sets_add_up_and_a_name_counts_once)
+{
+	struct dx_selection sel = { 0 };
+	const char *w[] = { "web-01", "db-1,web-01", "web-0[1-2]" };
+	const char *x[] = { "web-02", "bastion" };
+	char got[512];
+
+	sel.drones = w;
+	sel.ndrones = 3;
+	run(&sel, got, sizeof(got));
+	cr_expect_str_eq(got, "web-01 web-02 db-1");
+	sel.drones = NULL;
+	sel.ndrones = 0;
+	sel.exclude = x;
+	sel.nexclude = 2;
+	run(&sel, got, sizeof(got));
+	cr_expect_str_eq(got, "web-01 web-03 web-10 db-1 db-2");
+}
+
+/* A file under a fresh directory; returns its path (static buffer). */
+static const char *
+sel_file(const char *name, const char *content)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sel-%d-%s",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid(), name);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(content, f);
+	fclose(f);
+	return path;
+}
+
+Test(select, a_caret_file_names_drones_one_a_line_with_comments)
+{
+	struct dx_selection sel = { 0 };
+	char spec[300], got[512];
+	const char *w[1] = { spec }, *path;
+
+	path = sel_file("names", "# the web tier\nweb-01\n\n  web-0[2-3]  # two more\n"
+	    "@db\n\t\n");
+	snprintf(spec, sizeof(spec), "^%s", path);
+	sel.drones = w;
+	sel.ndrones = 1;
+	run(&sel, got, sizeof(got));
+	cr_expect_str_eq(got, "web-01 web-02 web-03 db-1 db-2");
+	/* -x takes a file too. */
+	sel.drones = NULL;
+	sel.ndrones = 0;
+	sel.exclude = w;
+	sel.nexclude = 1;
+	run(&sel, got, sizeof(got));
+	cr_expect_str_eq(got, "web-10 bastion");
+	unlink(path);
+
+	/* A typo in the file names the file and the line. */
+	path = sel_file("typo", "web-01\nweb-99\n");
+	snprintf(spec, sizeof(spec), "^%s", path);
+	sel.exclude = NULL;
+	sel.nexclude = 0;
+	sel.drones = w;
+	sel.ndrones = 1;
+	run(&sel, got, sizeof(got));
+	cr_expect(strstr(got, "typo:2: drone 'web-99' is not in the inventory") != NULL,
+	    "%s", got);
+	unlink(path);
+}
+
+Test(select, an_unreadable_caret_file_is_an_error_naming_it)
+{
+	struct dx_selection sel = { 0 };
+	const char *w[] = { "^/nonexistent/dronex-names" };
+	char got[512];
+
+	sel.drones = w;
+	sel.ndrones = 1;
+	run(&sel, got, sizeof(got));
+	cr_expect(strncmp(got, "ERR: ", 5) == 0, "%s", got);
+	cr_expect(strstr(got, "/nonexistent/dronex-names") != NULL, "%s", got);
+}
+
+Test(select, only_the_shard_may_leave_nothing)
+{
+	struct dx_selection sel = { 0 };
+	const char *w[] = { "bastion" };
+	size_t *idx, n, total = 0;
+	struct dx_err err = { 0 };
+	unsigned k;
+
+	sel.drones = w;
+	sel.ndrones = 1;
+	sel.shard_n = 3;
+	for (k = 1; k <= 3; k++) {
+		sel.shard_k = k;
+		cr_assert_eq(dx_select(&inv, &sel, &idx, &n, &err), 0,
+		    "shard %u: %s", k, err.msg);
+		total += n;
+		free(idx);
+	}
+	cr_expect_eq(total, 1);
+}
+
+struct adhoc_case {
+	const char	*spec;
+	const char	*want;	/* "name=user@host:port ..." or "ERR: message" */
+};
+
+static const struct adhoc_case adhoc_cases[] = {
+	{ "a", "a=op@a:22" },
+	{ "root@b:2222", "root@b:2222=root@b:2222" },
+	{ "n[1-2]:23,n1:23", "n1:23=op@n1:23 n2:23=op@n2:23" },
+	{ "[::1]:2200", "[::1]:2200=op@::1:2200" },
+	{ "admin@[fe80::1%eth0]", "admin@[fe80::1%eth0]=admin@fe80::1%eth0:22" },
+	{ "::1", "::1=op@::1:22" },
+	{ "a,-b", "ERR: -w 'a,-b': column 3: host '-b' must not start with '-'" },
+	{ "a, x@h:0", "ERR: -w 'a, x@h:0': column 8: port '0' is not a number from 1 to 65535" },
+	{ "a,b;c@h", "ERR: -w 'a,b;c@h': column 3: user 'b;c' must not hold ';'" },
+	{ "a,b[1-", "ERR: -w 'a,b[1-': column 4: unclosed '['" },
+	{ "a,,b", "ERR: -w 'a,,b': column 3: empty element" },
+	{ "ok,web-*", "ERR: -w 'ok,web-*': column 4: 'web-*' is a pattern, but there "
+	  "is no inventory to match it against" },
+	{ "@web", "ERR: -w '@web': column 1: '@web' names a label, but there is no inventory" },
+	{ "[::1]x", "ERR: -w '[::1]x': column 6: expected ':PORT' after ']'" },
+};
+
+Test(select, adhoc_elements_name_user_host_and_port)
+{
+	struct dx_inventory a;
+	struct dx_err err = { 0 };
+	char got[512];
+	size_t i, k, len;
+
+	for (i = 0; i < sizeof(adhoc_cases) / sizeof(adhoc_cases[0]); i++) {
+		const char *specs[] = { adhoc_cases[i].spec };
+
+		got[0] = '\0';
+		if (dx_select_adhoc(&a, specs, 1, &err) == -1) {
+			snprintf(got, sizeof(got), "ERR: %s", err.msg);
+		} else {
+			for (k = 0, len = 0; k < a.n; k++)
+				len += (size_t)snprintf(got + len, sizeof(got) - len,
+				    "%s%s=%s@%s:%d", k ? " " : "", a.drones[k].name,
+				    /* The current user, whoever runs the test. */
+				    strchr(adhoc_cases[i].spec, '@') == NULL ? "op" :
+				    a.drones[k].user, a.drones[k].host, a.drones[k].port);
+			dx_inventory_release(&a);
+		}
+		cr_expect_str_eq(got, adhoc_cases[i].want, "case %zu", i);
+	}
 }

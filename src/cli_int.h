@@ -1,0 +1,73 @@
+/*
+ * cli_int.h - what the parts of the command line share (cli.c parses
+ * options and runs "list"; cli_exec.c runs "exec").  Not library code.
+ */
+#ifndef DX_CLI_INT_H
+#define DX_CLI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inventory.h"
+#include "output.h"
+#include "ssh_exec.h"
+
+#define CLI_MAX_SETS		256	/* -w and -x, each */
+#define CLI_MAX_LABELS		64
+#define CLI_MAX_IDENTITIES	32
+/* --stdin bytes are held in memory and sent to every drone. */
+#define CLI_MAX_STDIN		((size_t)64 << 20)
+
+struct cli_opts {
+	const char	*inventory;
+	bool		 inventory_given;
+	const char	*drones[CLI_MAX_SETS];
+	size_t		 ndrones;
+	const char	*exclude[CLI_MAX_SETS];
+	size_t		 nexclude;
+	const char	*labels[CLI_MAX_LABELS];
+	size_t		 nlabels;
+	unsigned	 shard_k, shard_n;	/* shard_n 0: no shard */
+	char		 shard[32];		/* "K/N", or "" */
+	const char	*user;			/* -l, or NULL */
+	int		 port;			/* --port, or 0 */
+	char		*identities[CLI_MAX_IDENTITIES]; /* expanded, owned */
+	size_t		 nidentities;
+	const char	*stdin_path;		/* --stdin, or NULL */
+	const char	*exec_only;		/* first option list cannot use */
+	size_t		 fanout;
+	bool		 fanout_given;
+	int64_t		 connect_ms;
+	bool		 connect_given;
+	int64_t		 timeout_ms;
+	int64_t		 deadline_ms;
+	size_t		 max_output;
+	enum dx_hostkey_policy hostkey;
+	int		 retries;
+	int64_t		 retry_delay_ms;
+	size_t		 max_failures;
+	bool		 fail_fast;
+	int		 keepalive_s;
+	enum dx_format	 format;
+	bool		 pretty;
+	bool		 quiet;
+	int		 progress;	/* -1: when stderr is a terminal */
+	char		*command;	/* words after the options, joined */
+};
+
+extern const char *const cli_hostkey_names[];
+
+void	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses argv; 0, 1 when --help/--version was handled, -1 (printed). */
+int	cli_parse(int argc, char **argv, struct cli_opts *);
+void	cli_opts_release(struct cli_opts *);
+/*
+ * Loads the inventory (or makes the ad-hoc one), resolves the selection
+ * and applies -l and --port to the selected drones.  0 or -1 (printed).
+ */
+int	cli_resolve(const struct cli_opts *, struct dx_inventory *, size_t **idx,
+	    size_t *n);
+int	cli_exec(int argc, char **argv);
+
+#endif
