@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -724,8 +725,31 @@ dx_cli_main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	bool out_closed;
+
 	/* A reader that went away is a write error (exit 3), not a death. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A standard descriptor that is closed would be handed to the first
+	 * socket dronex opens, and results or messages would go down it:
+	 * park /dev/null there (as OpenSSH's sanitise_stdfd() does), and
+	 * refuse to run when it is stdout, where the results go.
+	 */
+	out_closed = fcntl(STDOUT_FILENO, F_GETFD) == -1 && errno == EBADF;
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			int nul = open("/dev/null", O_RDWR);
+
+			if (nul >= 0 && nul != fd) {
+				dup2(nul, fd);
+				close(nul);
+			}
+		}
+	if (out_closed && cmd != NULL &&
+	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0)) {
+		cli_fail("cannot write the results: stdout is closed");
+		return DX_EXIT_OUTPUT;
+	}
 	if (cmd == NULL) {
 		fputs(cli_usage, stderr);
 		return DX_EXIT_USAGE;

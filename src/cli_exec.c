@@ -352,7 +352,8 @@ cli_exec(int argc, char **argv)
 				    oc->status == DX_ST_SKIPPED ? "skipped" : "failed",
 				    dx_kind_name(oc->error.kind), oc->error.msg);
 		}
-	rc = error == NULL ? DX_EXIT_OK : DX_EXIT_FAILED;
+	/* The summary decides, not the message (NULL when out of memory). */
+	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;
 	if (atomic_load(&sig.interrupted))
 		rc = DX_EXIT_INTERRUPTED;
 	goto out;

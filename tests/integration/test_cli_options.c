@@ -591,3 +591,31 @@ Test(cli_options, list_shows_vars_merged_over_the_defaults, .timeout = 30)
 	json_decref(inv);
 	free(path);
 }
+
+/*
+ * A closed stdout at start would let the first socket take descriptor 1;
+ * dronex refuses at once (exit 3) instead of writing results into it.
+ */
+Test(cli_options, a_closed_stdout_at_start_exits_3, .timeout = 30)
+{
+	static const char *const cmds[] = { "list", "exec" };
+
+	for (size_t i = 0; i < 2; i++) {
+		int status;
+		pid_t pid = fork();
+
+		cr_assert(pid != -1);
+		if (pid == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+
+			dup2(nul, STDERR_FILENO);
+			close(STDOUT_FILENO);
+			execl(dxh_env("DRONEX_BIN"), "dronex", cmds[i], "-w", "127.0.0.1",
+			    "--", "true", (char *)NULL);
+			_exit(127);
+		}
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+		    "%s with stdout closed: status 0x%x", cmds[i], status);
+	}
+}
