@@ -72,21 +72,12 @@
 #define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
 #define SSH_DEFAULT_CONNECT_MS	10000
 
-struct ssh_khfile {
-	struct ssh_khfile	*next;
-	char			*path;
-	struct dx_known_hosts	*kh;		/* NULL if it could not be read */
-	struct dx_err		 err;		/* why not */
-};
-
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
 	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
 	bool			 agent;		/* SSH_AUTH_SOCK was set */
 	char			*hk_algs;	/* ",alg,alg," libssh2 supports */
-	pthread_mutex_t		 kh_lock;	/* guards kh_files */
-	struct ssh_khfile	*kh_files;	/* kh_lock */
-	pthread_rwlock_t	 kh_rw;		/* read: lookups; write: appends */
+	struct dx_kh_store	*kh;		/* known_hosts files, read once */
 	struct dx_identities	 ids;		/* identity files read once */
 };
 
@@ -285,37 +276,6 @@ ssh_wait(struct ssh_conn *c, int events, int64_t until, struct dx_err *err)
 	}
 }
 
-/* The shared known_hosts set for path, loaded on first use. */
-static struct dx_known_hosts *
-ssh_kh_get(struct dx_ssh *ssh, const char *path, struct dx_err *err)
-{
-	struct ssh_khfile *f;
-	struct dx_known_hosts *kh = NULL;
-
-	pthread_mutex_lock(&ssh->kh_lock);
-	for (f = ssh->kh_files; f != NULL; f = f->next)
-		if (strcmp(f->path, path) == 0)
-			break;
-	if (f == NULL) {
-		/* Loading under the lock makes it happen once per path. */
-		if ((f = calloc(1, sizeof(*f))) == NULL ||
-		    (f->path = strdup(path)) == NULL) {
-			free(f);
-			dx_err_set(err, DX_INTERNAL,
-			    "out of memory reading known_hosts '%s'", path);
-			goto out;
-		}
-		f->kh = dx_known_hosts_load(path, &f->err);
-		f->next = ssh->kh_files;
-		ssh->kh_files = f;
-	}
-	if ((kh = f->kh) == NULL)
-		*err = f->err;
-out:
-	pthread_mutex_unlock(&ssh->kh_lock);
-	return kh;
-}
-
 /*
  * The host key algorithms this libssh2 build supports, as ",a,b,"; NULL if
  * unknown (then no preference is set).  libssh2_session_method_pref()
@@ -368,22 +328,14 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 	}
 	ssh->agent = (sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0';
 	ssh->hk_algs = ssh_supported_hostkey_algs();
-	if (pthread_mutex_init(&ssh->kh_lock, NULL) != 0) {
+	if ((ssh->kh = dx_kh_store_new(err)) == NULL) {
 		free(ssh->hk_algs);
 		free(ssh->home);
 		free(ssh);
-		goto oom;
+		return NULL;
 	}
 	if (dx_identities_init(&ssh->ids) != 0) {
-		pthread_mutex_destroy(&ssh->kh_lock);
-		free(ssh->hk_algs);
-		free(ssh->home);
-		free(ssh);
-		goto oom;
-	}
-	if (pthread_rwlock_init(&ssh->kh_rw, NULL) != 0) {
-		dx_identities_release(&ssh->ids);
-		pthread_mutex_destroy(&ssh->kh_lock);
+		dx_kh_store_free(ssh->kh);
 		free(ssh->hk_algs);
 		free(ssh->home);
 		free(ssh);
@@ -398,19 +350,10 @@ oom:
 void
 dx_ssh_free(struct dx_ssh *ssh)
 {
-	struct ssh_khfile *f, *next;
-
 	if (ssh == NULL)
 		return;
 	dx_identities_release(&ssh->ids);
-	for (f = ssh->kh_files; f != NULL; f = next) {
-		next = f->next;
-		dx_known_hosts_free(f->kh);
-		free(f->path);
-		free(f);
-	}
-	pthread_rwlock_destroy(&ssh->kh_rw);
-	pthread_mutex_destroy(&ssh->kh_lock);
+	dx_kh_store_free(ssh->kh);
 	free(ssh->hk_algs);
 	free(ssh->home);
 	free(ssh);
@@ -549,19 +492,21 @@ ssh_pref_add(const char *supported, char *pref, size_t size, const char *alg,
  * Puts the host key types known_hosts has for this host first, as
  * OpenSSH does, so that the server shows a key we can check.
  */
-static void
-ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
+static int
+ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_kh_files *files,
+    struct dx_err *err)
 {
-	const char *sup = c->ssh->hk_algs, *types[8], *p, *e;
-	char pref[1024];
-	size_t n;
+	const char *sup = c->ssh->hk_algs, *p, *e;
+	char pref[1024], types[8][DX_KH_TYPE_MAX];
+	int n;
 
+	if ((n = dx_kh_types(c->ssh->kh, files, c->drone->host, c->drone->port,
+	    types, 8, err)) == -1)
+		return -1;
 	if (sup == NULL)
-		return;
+		return 0;
 	pref[0] = '\0';
-	pthread_rwlock_rdlock(&c->ssh->kh_rw);
-	n = dx_known_hosts_types(kh, c->drone->host, c->drone->port, types, 8);
-	for (size_t i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		/* An RSA key signs with SHA-2 where both sides can. */
 		if (strcmp(types[i], "ssh-rsa") == 0) {
 			ssh_pref_add(sup, pref, sizeof(pref), "rsa-sha2-512", 12);
@@ -569,9 +514,8 @@ ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 		}
 		ssh_pref_add(sup, pref, sizeof(pref), types[i], strlen(types[i]));
 	}
-	pthread_rwlock_unlock(&c->ssh->kh_rw);
 	if (pref[0] == '\0')
-		return;
+		return 0;
 	/* Then everything else, in libssh2's own order. */
 	for (p = sup + 1; *p != '\0'; p = e + 1) {
 		e = strchr(p, ',');
@@ -579,6 +523,7 @@ ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 	}
 	pref[strlen(pref) - 1] = '\0';
 	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref + 1);
+	return 0;
 }
 
 /*
@@ -618,7 +563,7 @@ ssh_banner(struct ssh_conn *c, int64_t until, struct dx_err *err)
 }
 
 static int
-ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
+ssh_handshake(struct ssh_conn *c, const struct dx_kh_files *files,
     int64_t until, struct dx_err *err)
 {
 	const char *m;
@@ -631,8 +576,8 @@ ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
 		return dx_err_set(err, DX_INTERNAL,
 		    "out of memory starting an ssh session with %s", c->hp);
 	libssh2_session_set_blocking(c->s, 0);
-	if (kh != NULL)
-		ssh_hostkey_prefs(c, kh);
+	if (files != NULL && ssh_hostkey_prefs(c, files, err) == -1)
+		return -1;
 	while ((rc = libssh2_session_handshake(c->s, c->fd)) ==
 	    LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, until, err)) == -1)
@@ -661,56 +606,71 @@ ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
 	return 0;
 }
 
+/* A drone's known_hosts files, on the drone thread's stack. */
+struct ssh_khset {
+	struct dx_kh_files	 files;
+	const char		*user[2];
+	char			 ubuf[2][PATH_MAX];
+};
+
+static const char *const ssh_global_kh[] = {
+	"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"
+};
+
+/*
+ * The files OpenSSH would read: the inventory's known_hosts (else
+ * ~/.ssh/known_hosts and ~/.ssh/known_hosts2), then the global ones.
+ */
+static void
+ssh_kh_files(struct dx_ssh *ssh, const struct dx_drone *d, struct ssh_khset *k)
+{
+	const char *home = ssh->home ? ssh->home : "";
+
+	if (d->known_hosts != NULL) {
+		k->user[0] = d->known_hosts;
+		k->files.nuser = 1;
+	} else {
+		snprintf(k->ubuf[0], PATH_MAX, "%s/.ssh/known_hosts", home);
+		snprintf(k->ubuf[1], PATH_MAX, "%s/.ssh/known_hosts2", home);
+		k->user[0] = k->ubuf[0];
+		k->user[1] = k->ubuf[1];
+		k->files.nuser = 2;
+	}
+	k->files.user = k->user;
+	k->files.global = ssh_global_kh;
+	k->files.nglobal = 2;
+}
+
+/*
+ * Records the key's fingerprint (every drone, whatever the policy) and
+ * checks the key against the known_hosts set (khstore.c).
+ */
 static int
-ssh_hostkey(struct ssh_conn *c, struct dx_known_hosts *kh, const char *path,
+ssh_hostkey(struct ssh_conn *c, const struct dx_kh_files *files,
     struct dx_err *err)
 {
 	const struct dx_drone *d = c->drone;
+	enum dx_hostkey_policy pol = c->ssh->opts.hostkey_policy;
 	const unsigned char *blob;
-	enum dx_hk_verdict v;
-	size_t len, line;
-	int type, rc = 0;
+	size_t len;
+	int type;
 
-	if (c->ssh->opts.hostkey_policy == DX_HKC_OFF) {
-		c->res->hostkey_checked = false;
-		return 0;
-	}
 	blob = (const unsigned char *)libssh2_session_hostkey(c->s, &len, &type);
 	if (blob == NULL)
 		return dx_err_set(err, DX_HANDSHAKE, "no host key from %s", c->hp);
-	pthread_rwlock_rdlock(&c->ssh->kh_rw);
-	v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
-	pthread_rwlock_unlock(&c->ssh->kh_rw);
-	if (v == DX_HK_UNKNOWN &&
-	    c->ssh->opts.hostkey_policy == DX_HKC_ACCEPT_NEW) {
-		pthread_rwlock_wrlock(&c->ssh->kh_rw);
-		/* Another drone may have added it meanwhile. */
-		v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
-		if (v == DX_HK_UNKNOWN) {
-			rc = dx_known_hosts_add(kh, path, d->host, d->port, blob,
-			    len, err);
-			v = DX_HK_MATCH;
-		}
-		pthread_rwlock_unlock(&c->ssh->kh_rw);
-		if (rc == -1)
-			return -1;
-	}
-	switch (v) {
-	case DX_HK_MATCH:
-		c->res->hostkey_checked = true;
+	free(c->res->hostkey_fingerprint);
+	if ((c->res->hostkey_fingerprint = dx_kh_fingerprint(blob, len)) == NULL)
+		return dx_err_set(err, DX_INTERNAL, "out of memory checking the "
+		    "host key of %s", c->hp);
+	if (pol == DX_HKC_OFF || files == NULL) {
+		c->res->hostkey_checked = false;
 		return 0;
-	case DX_HK_UNKNOWN:
-		return dx_err_set(err, DX_HOSTKEY_UNKNOWN,
-		    "host key for %s is not in known_hosts '%s'", c->hp, path);
-	case DX_HK_REVOKED:
-		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
-		    "host key for %s is revoked (known_hosts '%s' line %zu)", c->hp,
-		    path, line);
-	default:
-		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
-		    "host key for %s does not match known_hosts line %zu", c->hp,
-		    line);
 	}
+	if (dx_kh_verify(c->ssh->kh, files, d->host, d->port, blob, len,
+	    pol == DX_HKC_ACCEPT_NEW, c->res->hostkey_fingerprint, err) == -1)
+		return -1;
+	c->res->hostkey_checked = true;
+	return 0;
 }
 
 /* Appends ", item" (or "item") to a bounded list for messages. */
@@ -1244,12 +1204,10 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 {
 	struct dx_ssh *ssh = arg;
 	const struct dx_drone *d = job->drone;
-	struct dx_known_hosts *kh = NULL;
+	struct ssh_khset khs, *kh = NULL;
 	struct dx_call_result *call;
 	struct ssh_conn c;
 	struct dx_err err;
-	const char *khpath = d->known_hosts;
-	char khbuf[PATH_MAX];
 	enum dx_kind why;
 	int64_t until;
 
@@ -1280,21 +1238,16 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		goto out;
 	}
 	if (ssh->opts.hostkey_policy != DX_HKC_OFF) {
-		if (khpath == NULL) {
-			snprintf(khbuf, sizeof(khbuf), "%s/.ssh/known_hosts",
-			    ssh->home ? ssh->home : "");
-			khpath = khbuf;
-		}
-		if ((kh = ssh_kh_get(ssh, khpath, &err)) == NULL)
-			goto out;
+		ssh_kh_files(ssh, d, &khs);
+		kh = &khs;
 	}
 	until = dx_now_ms() + c.budget;
 	if (ssh_connect(&c, until, &err) == -1 || ssh_banner(&c, until, &err) == -1)
 		goto out;
 	c.budget *= SSH_KEX_FACTOR;
 	until = dx_now_ms() + c.budget;
-	if (ssh_handshake(&c, kh, until, &err) == -1 ||
-	    ssh_hostkey(&c, kh, khpath, &err) == -1 ||
+	if (ssh_handshake(&c, kh ? &kh->files : NULL, until, &err) == -1 ||
+	    ssh_hostkey(&c, kh ? &kh->files : NULL, &err) == -1 ||
 	    ssh_auth(&c, until, &err) == -1)
 		goto out;
 	if (ssh->opts.keepalive_s > 0) {
