@@ -37,3 +37,10 @@ tests_integration_test_cli_SOURCES = tests/integration/test_cli.c $(DX_INTEGRATI
 tests_integration_test_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
 endif
+
+# A helper the host-key and resolver tests run dronex under (private mount
+# and network namespaces).
+if HAVE_CRITERION
+check_PROGRAMS += tests/integration/dx_nsexec
+tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
+endif
