@@ -12,6 +12,8 @@ src_libdronex_a_SOURCES = \
 	src/inventory.c src/inventory.h \
 	src/select.c src/select.h \
 	src/fileio.c src/fileio.h \
+	src/fdwait.c src/fdwait.h \
+	src/resolve.c src/resolve.h \
 	src/knownhosts.c src/knownhosts.h src/khstore.c \
 	src/identity.c src/identity.h \
 	src/killscript.c src/killscript.h \

@@ -57,9 +57,11 @@
 
 #include <libssh2.h>
 
+#include "fdwait.h"
 #include "identity.h"
 #include "killscript.h"
 #include "knownhosts.h"
+#include "resolve.h"
 #include "ssh_exec.h"
 
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
@@ -398,7 +400,7 @@ ssh_connect(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	struct addrinfo hints, *ai = NULL, *a;
 	char port[16], label[280], tbuf[32];
 	socklen_t len;
-	int rc = -1, gai, fd, soerr, r;
+	int rc = -1, gai, gerr, fd, soerr, r;
 
 	ssh_addr_label(label, sizeof(label), d->host, d->port);
 	snprintf(c->what, sizeof(c->what), " while connecting to '%s'", label);
@@ -409,13 +411,21 @@ ssh_connect(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	/* Literals first, so that an address never goes near DNS. */
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	gai = getaddrinfo(d->host, port, &hints, &ai);
+	gerr = errno;
 	if (gai == EAI_NONAME) {
+		/* A name: resolved off this thread, within the budget. */
 		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		gai = getaddrinfo(d->host, port, &hints, &ai);
+		if ((r = dx_resolve(d->host, port, &hints, until, c->ctl, &ai, &gai,
+		    &gerr, err)) == DX_WAIT_EXPIRED)
+			return dx_err_set(err, DX_RESOLVE, "resolving host '%s' timed "
+			    "out after %s", d->host,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+		if (r == -1)
+			return -1;
 	}
 	if (gai != 0)
 		return dx_err_set(err, DX_RESOLVE, "cannot resolve host '%s': %s",
-		    d->host, gai == EAI_SYSTEM ? strerror(errno) :
+		    d->host, gai == EAI_SYSTEM ? strerror(gerr) :
 		    gai_strerror(gai));
 	dx_err_set(err, DX_NETWORK, "cannot connect to '%s': no address", label);
 	for (a = ai; a != NULL; a = a->ai_next) {

@@ -9,7 +9,9 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_auth \
 	tests/integration/test_timeout \
 	tests/integration/test_output \
-	tests/integration/test_cli
+	tests/integration/test_cli \
+	tests/integration/test_resolve \
+	tests/integration/test_agent
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
@@ -21,7 +23,7 @@ tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
-tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_hostkey_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_hostkey_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(DX_INTEGRATION_SOURCES)
@@ -36,6 +38,12 @@ tests_integration_test_output_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_SOURCES = tests/integration/test_cli.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_resolve_SOURCES = tests/integration/test_resolve.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_resolve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_resolve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_agent_SOURCES = tests/integration/test_agent.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_agent_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
 endif
 
 # A helper the host-key and resolver tests run dronex under (private mount

@@ -1,0 +1,2 @@
+/* test_agent.c - placeholder, filled below */
+#include <criterion/criterion.h>
