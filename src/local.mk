@@ -13,6 +13,7 @@ src_libdronex_a_SOURCES = \
 	src/select.c src/select.h \
 	src/fileio.c src/fileio.h \
 	src/fdwait.c src/fdwait.h \
+	src/agent.c src/agent.h \
 	src/resolve.c src/resolve.h \
 	src/knownhosts.c src/knownhosts.h src/khstore.c \
 	src/identity.c src/identity.h \

@@ -57,6 +57,7 @@
 
 #include <libssh2.h>
 
+#include "agent.h"
 #include "fdwait.h"
 #include "identity.h"
 #include "killscript.h"
@@ -77,7 +78,7 @@
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
 	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
-	bool			 agent;		/* SSH_AUTH_SOCK was set */
+	char			*agent;		/* SSH_AUTH_SOCK, or NULL */
 	char			*hk_algs;	/* ",alg,alg," libssh2 supports */
 	struct dx_kh_store	*kh;		/* known_hosts files, read once */
 	struct dx_identities	 ids;		/* identity files read once */
@@ -328,10 +329,16 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		free(ssh);
 		goto oom;
 	}
-	ssh->agent = (sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0';
+	if ((sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0' &&
+	    (ssh->agent = strdup(sock)) == NULL) {
+		free(ssh->home);
+		free(ssh);
+		goto oom;
+	}
 	ssh->hk_algs = ssh_supported_hostkey_algs();
 	if ((ssh->kh = dx_kh_store_new(err)) == NULL) {
 		free(ssh->hk_algs);
+		free(ssh->agent);
 		free(ssh->home);
 		free(ssh);
 		return NULL;
@@ -339,6 +346,7 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 	if (dx_identities_init(&ssh->ids) != 0) {
 		dx_kh_store_free(ssh->kh);
 		free(ssh->hk_algs);
+		free(ssh->agent);
 		free(ssh->home);
 		free(ssh);
 		goto oom;
@@ -357,6 +365,7 @@ dx_ssh_free(struct dx_ssh *ssh)
 	dx_identities_release(&ssh->ids);
 	dx_kh_store_free(ssh->kh);
 	free(ssh->hk_algs);
+	free(ssh->agent);
 	free(ssh->home);
 	free(ssh);
 }
@@ -692,88 +701,35 @@ ssh_note(char *buf, size_t size, const char *item, const char *extra)
 	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
 }
 
+/* The problem with an identity, kept for the final message (first wins). */
+struct ssh_authlog {
+	char	 tried[200];
+	char	 problem[200];
+};
+
 /*
- * Tries the agent's identities.  Returns 0 when one was accepted, 1 when
- * none was, -1 with err set when the wait was cut or the session died.
+ * One public key offer, signed by sign with abstract.  Returns 0 when the
+ * key was accepted, 1 when it was not, -1 with err set when the wait was
+ * cut or the session died.
  */
 static int
-ssh_auth_agent(struct ssh_conn *c, int64_t until, char *tried, size_t tsize,
-    struct dx_err *err)
+ssh_auth_offer(struct ssh_conn *c, const char *label, const unsigned char *pub,
+    size_t publen, LIBSSH2_USERAUTH_PUBLICKEY_SIGN_FUNC((*sign)),
+    void **abstract, const struct dx_identity *id, int64_t until,
+    struct ssh_authlog *log, struct dx_err *err)
 {
 	const char *user = c->drone->user;
-	struct libssh2_agent_publickey *id, *prev = NULL;
-	LIBSSH2_AGENT *agent;
-	int rc = 1, r, n = 0;
-
-	if ((agent = libssh2_agent_init(c->s)) == NULL) {
-		ssh_note(tried, tsize, "agent", " (unusable)");
-		return 1;
-	}
-	/* These talk to the local agent socket and may block briefly. */
-	if (libssh2_agent_connect(agent) != 0 ||
-	    libssh2_agent_list_identities(agent) != 0) {
-		ssh_note(tried, tsize, "agent", " (unreachable)");
-		goto out;
-	}
-	while (rc == 1 && libssh2_agent_get_identity(agent, &id, prev) == 0) {
-		n++;
-		while ((r = libssh2_agent_userauth(agent, user, id)) ==
-		    LIBSSH2_ERROR_EAGAIN) {
-			if ((r = ssh_wait(c, 0, until, err)) != 0)
-				break;
-		}
-		if (r == 0)
-			rc = 0;
-		else if (r == -1 && err->kind != DX_OK)
-			rc = -1;
-		else if (r == SSH_EXPIRED) {
-			rc = -1;
-			dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out", c->hp);
-		} else if (ssh_rc_fatal(r) &&
-		    r != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
-		    r != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
-		    r != LIBSSH2_ERROR_AGENT_PROTOCOL) {
-			rc = -1;
-			dx_err_set(err, DX_AUTH, "connection to %s closed during "
-			    "authentication as '%s' (agent): %s", c->hp, user,
-			    ssh_errmsg(c->s));
-		}
-		prev = id;
-	}
-	if (rc == 1) {
-		char extra[32];
-
-		snprintf(extra, sizeof(extra), " (%d key%s)", n, n == 1 ? "" : "s");
-		ssh_note(tried, tsize, "agent", extra);
-	}
-out:
-	libssh2_agent_disconnect(agent);
-	libssh2_agent_free(agent);
-	return rc;
-}
-
-/* Like ssh_auth_agent() for one private key file. */
-static int
-ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
-    char *tried, size_t tsize, struct dx_err *err)
-{
-	const char *user = c->drone->user;
-	const struct dx_identity *id;
-	void *abstract = NULL;
+	char tbuf[32];
 	int r;
 
-	if ((id = dx_identities_get(&c->ssh->ids, path)) != NULL && id->pkey != NULL)
-		abstract = id->pkey;
-	while ((r = abstract != NULL ?
-	    libssh2_userauth_publickey(c->s, user, id->pub, id->publen,
-	    dx_identity_sign, &abstract) :
-	    libssh2_userauth_publickey_fromfile_ex(c->s, user,
-	    (unsigned int)strlen(user), NULL, path, NULL)) ==
-	    LIBSSH2_ERROR_EAGAIN) {
+	while ((r = pub != NULL ?
+	    libssh2_userauth_publickey(c->s, user, pub, publen, sign, abstract) :
+	    libssh2_userauth_publickey_frommemory(c->s, user, strlen(user), NULL,
+	    0, id->text, id->textlen, NULL)) == LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, until, err)) == SSH_EXPIRED)
 			return dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out", c->hp);
+			    "authentication to %s timed out after %s", c->hp,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
 		if (r == -1)
 			return -1;
 	}
@@ -786,31 +742,146 @@ ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 	case LIBSSH2_ERROR_DECRYPT:
 	case LIBSSH2_ERROR_PROTO:
-		ssh_note(tried, tsize, path, "");
+		ssh_note(log->tried, sizeof(log->tried), label, "");
 		ssh_mark_dead(c);
 		return dx_err_set(err, DX_AUTH, "connection to %s closed during "
-		    "authentication as '%s' (tried: %s)", c->hp, user, tried);
+		    "authentication as '%s' (tried: %s)", c->hp, user, log->tried);
 	default:
-		/* A passphrase is never asked for: the key is skipped. */
-		ssh_note(tried, tsize, path, dx_identity_encrypted(path) ?
-		    " (encrypted, skipped)" : "");
 		return 1;
 	}
 }
 
+/*
+ * Tries the agent's keys (agent.c: every wait bounded).  Returns 0 when
+ * one was accepted, 1 when none was, -1 with err set when the wait was cut
+ * or the session died.
+ */
+static int
+ssh_auth_agent(struct ssh_conn *c, int64_t until, struct ssh_authlog *log,
+    struct dx_err *err)
+{
+	struct dx_agent_signer sg;
+	struct dx_agent *ag = NULL;
+	const unsigned char *blob;
+	char extra[32], tbuf[32];
+	void *abstract = &sg;
+	size_t n, len;
+	int r, rc = 1;
+
+	snprintf(c->what, sizeof(c->what), " asking the ssh-agent for keys to "
+	    "authenticate to %s", c->hp);
+	if ((r = dx_agent_open(c->ssh->agent, until, c->ctl, &ag, err)) ==
+	    DX_WAIT_EXPIRED)
+		return dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to %s "
+		    "timed out after %s: the ssh-agent at '%s' did not answer",
+		    c->hp, ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget), c->ssh->agent);
+	if (r == -1)
+		return -1;
+	if (r != 0) {
+		ssh_note(log->tried, sizeof(log->tried), "agent", " (unreachable)");
+		dx_err_clear(err);
+		return 1;
+	}
+	snprintf(c->what, sizeof(c->what), " during authentication to %s",
+	    c->hp);
+	n = dx_agent_nkeys(ag);
+	for (size_t i = 0; i < n && rc == 1; i++) {
+		memset(&sg, 0, sizeof(sg));
+		sg.agent = ag;
+		sg.key = i;
+		sg.until = until;
+		sg.ctl = c->ctl;
+		blob = dx_agent_key(ag, i, &len);
+		rc = ssh_auth_offer(c, "agent", blob, len, dx_agent_sign, &abstract,
+		    NULL, until, log, err);
+		/* The agent, not the server, ran out of time or was cut. */
+		if (rc == 1 && sg.rc == DX_WAIT_EXPIRED)
+			rc = dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to "
+			    "%s timed out after %s: the ssh-agent at '%s' did not "
+			    "sign", c->hp, ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget),
+			    c->ssh->agent);
+		else if (rc == 1 && sg.rc == -1) {
+			*err = sg.err;
+			rc = -1;
+		}
+	}
+	if (rc == 1) {
+		snprintf(extra, sizeof(extra), " (%zu key%s)", n, n == 1 ? "" : "s");
+		ssh_note(log->tried, sizeof(log->tried), "agent", extra);
+	}
+	dx_agent_close(ag);
+	return rc;
+}
+
+/*
+ * Like ssh_auth_agent() for one private key file.  A file that cannot be
+ * used (identity.c says why) is not offered; quiet is for the default
+ * ~/.ssh/id_* files, which need not exist.
+ */
+static int
+ssh_auth_file(struct ssh_conn *c, const char *path, bool quiet, int64_t until,
+    struct ssh_authlog *log, struct dx_err *err)
+{
+	const struct dx_identity *id;
+	void *abstract;
+	int r;
+
+	if ((id = dx_identities_get(&c->ssh->ids, path)) == NULL)
+		return dx_err_set(err, DX_INTERNAL, "out of memory reading "
+		    "identity file '%s'", path);
+	if (id->problem != NULL) {
+		if (quiet && id->missing)
+			return 1;
+		ssh_note(log->tried, sizeof(log->tried), path, " (unusable)");
+		if (log->problem[0] == '\0')
+			snprintf(log->problem, sizeof(log->problem), "%s", id->problem);
+		return 1;
+	}
+	if (id->encrypted && id->pkey == NULL) {
+		/* A passphrase is never asked for: the key is skipped. */
+		ssh_note(log->tried, sizeof(log->tried), path, " (encrypted, skipped)");
+		return 1;
+	}
+	abstract = id->pkey;
+	if ((r = ssh_auth_offer(c, path, id->pkey ? id->pub : NULL, id->publen,
+	    dx_identity_sign, &abstract, id, until, log, err)) != 1)
+		return r;
+	/*
+	 * libssh2 1.10 signs with SHA-2 only when the server lists it in
+	 * server-sig-algs; ssh-rsa (SHA-1) is refused by OpenSSH 8.8 and later.
+	 */
+	ssh_note(log->tried, sizeof(log->tried), path, id->rsa ?
+	    " (rsa: refused; libssh2 1.10 may have signed with ssh-rsa SHA-1, "
+	    "which OpenSSH 8.8+ refuses by default)" : "");
+	return 1;
+}
+
+/*
+ * SPEC section 6's order: the identity files named for the drone
+ * (--identity, else the inventory's), then the agent's keys, then (when
+ * no file is named, as OpenSSH does) ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+ */
 static int
 ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
 	    "id_rsa" };
 	const struct dx_drone *d = c->drone;
-	char tried[200], path[PATH_MAX], tbuf[32];
+	const struct dx_ssh_opts *o = &c->ssh->opts;
+	const char *const *named = o->identities;
+	size_t nnamed = o->nidentities;
+	struct ssh_authlog log;
+	char path[PATH_MAX], tbuf[32];
 	const char *list;
 	int r, rc;
 
 	snprintf(c->what, sizeof(c->what), " during authentication to %s",
 	    c->hp);
-	tried[0] = '\0';
+	log.tried[0] = log.problem[0] = '\0';
+	if (nnamed == 0 && d->identity != NULL) {
+		named = (const char *const *)&d->identity;
+		nnamed = 1;
+	}
 	while ((list = libssh2_userauth_list(c->s, d->user,
 	    (unsigned int)strlen(d->user))) == NULL) {
 		if (libssh2_userauth_authenticated(c->s))
@@ -832,27 +903,24 @@ ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	if (strstr(list, "publickey") == NULL)
 		return dx_err_set(err, DX_AUTH, "%s offers user '%s' no public key "
 		    "authentication (offers: %s)", c->hp, d->user, list);
-	if (c->ssh->agent) {
-		if ((r = ssh_auth_agent(c, until, tried, sizeof(tried), err)) != 1)
+	for (size_t i = 0; i < nnamed; i++)
+		if ((r = ssh_auth_file(c, named[i], false, until, &log, err)) != 1)
+			return r;
+	if (c->ssh->agent != NULL &&
+	    (r = ssh_auth_agent(c, until, &log, err)) != 1)
+		return r;
+	for (size_t i = 0; nnamed == 0 && c->ssh->home != NULL && i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", c->ssh->home,
+		    defaults[i]);
+		if ((r = ssh_auth_file(c, path, true, until, &log, err)) != 1)
 			return r;
 	}
-	if (d->identity != NULL) {
-		if ((r = ssh_auth_file(c, d->identity, until, tried, sizeof(tried),
-		    err)) != 1)
-			return r;
-	} else if (c->ssh->home != NULL) {
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s/.ssh/%s", c->ssh->home,
-			    defaults[i]);
-			if (access(path, R_OK) != 0)
-				continue;
-			if ((r = ssh_auth_file(c, path, until, tried, sizeof(tried),
-			    err)) != 1)
-				return r;
-		}
-	}
+	if (log.problem[0] != '\0')
+		return dx_err_set(err, DX_AUTH, "%s; no key accepted for user '%s' "
+		    "(tried: %s)", log.problem, d->user, log.tried);
 	return dx_err_set(err, DX_AUTH, "no key accepted for user '%s' (tried: %s)",
-	    d->user, tried[0] ? tried : "nothing: no agent, no identity file");
+	    d->user, log.tried[0] ? log.tried :
+	    "nothing: no agent, no identity file");
 }
 
 /*
