@@ -32,12 +32,15 @@
  * the session is freed, so that no other thread's new socket can reuse
  * the descriptor while libssh2 may still write to it.
  *
- * Shared state (struct dx_ssh) is read-mostly: options, known_hosts files
- * parsed once per path (ssh_kh_get() under kh_lock), read under the kh_rw
- * read lock and appended to (accept-new) under its write lock, and identity
- * files read once per path (identity.c): an unencrypted ed25519 key is
- * then signed with there, which halves a drone's client CPU compared with
- * libssh2 re-reading the file for every drone.
+ * Shared state (struct dx_ssh) is read-mostly: options, the known_hosts
+ * store (khstore.c: every file parsed once per run, its own locks, the
+ * user's and the global files checked as one set), and identity files
+ * read once per path (identity.c): an unencrypted ed25519 key is then
+ * signed with there, which halves a drone's client CPU compared with
+ * libssh2 re-reading the file for every drone.  The waits before the SSH
+ * socket exists or beside it, name resolution (resolve.c) and the
+ * ssh-agent (agent.c), are bounded by the same budget, deadline and abort
+ * pipe as every other wait.
  */
 #include "config.h"
 
