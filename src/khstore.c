@@ -35,6 +35,7 @@ struct kh_file {
 	char			*path;
 	struct dx_known_hosts	*kh;	/* rw; NULL if it could not be read */
 	struct dx_err		 err;	/* why not */
+	bool			 usable; /* kh was loaded; set once, under lock */
 	struct stat		 st;	/* rw; as loaded (st_ino 0: missing) */
 };
 
@@ -136,10 +137,12 @@ kh_file_get(struct dx_kh_store *st, const char *path, struct dx_err *err)
 		if (stat(path, &f->st) == -1)
 			memset(&f->st, 0, sizeof(f->st));
 		f->kh = dx_known_hosts_load(path, &f->err);
+		f->usable = f->kh != NULL;
 		f->next = st->files;
 		st->files = f;
 	}
-	if (f->kh == NULL) {
+	/* Not f->kh: an append may be replacing it under rw right now. */
+	if (!f->usable) {
 		*err = f->err;
 		f = NULL;
 	}
@@ -304,8 +307,9 @@ dx_kh_verify(struct dx_kh_store *st, const struct dx_kh_files *files,
 		    r.line);
 	default:
 		return dx_err_set(err, DX_HOSTKEY_UNKNOWN, "host key for %s "
-		    "(%.*s %s) is not in known_hosts (%s%s)", hp, tlen, type, fp,
-		    files->user[0], n > 1 ? " nor the other known_hosts files" : "");
+		    "(%.*s %s) is unknown: no line for the host in %s or the %zu "
+		    "other known_hosts files", hp, tlen, type, fp, files->user[0],
+		    n - 1);
 	}
 }
 

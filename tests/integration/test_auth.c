@@ -241,3 +241,14 @@ Test(auth, a_fifo_as_identity_fails_fast, .timeout = 30)
 	free(fifo);
 	free(dir);
 }
+
+Test(auth, a_huge_identity_file_is_refused, .timeout = 30)
+{
+	char *dir = dxh_tmpdir(), *key = auth_key_copy(dir, "id_huge", 0600);
+
+	/* Sparse: 2 MiB of size, no disk. */
+	cr_assert(truncate(key, 2 * 1024 * 1024) == 0);
+	auth_expect_refused(key, "larger than");
+	free(key);
+	free(dir);
+}

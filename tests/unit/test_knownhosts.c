@@ -330,7 +330,7 @@ static const struct kh_set_case kh_set_cases[] = {
 	{ "user match", "web1 " ED K1 "\n", "", K1, DX_OK, NULL },
 	{ "global match", "", "web1 " ED K1 "\n", K1, DX_OK, NULL },
 	{ "unknown in both", "", "web2 " ED K1 "\n", K1, DX_HOSTKEY_UNKNOWN,
-	    "is not in known_hosts" },
+	    "is unknown: no line for the host in" },
 	{ "global pins another key", "", "#\nweb1 " ED K2 "\n", K1,
 	    DX_HOSTKEY_MISMATCH, "G:2" },
 	{ "user pins another key", "web1 " ED K2 "\n", "", K1,
@@ -443,5 +443,23 @@ Test(knownhosts, accept_new_rereads_a_file_another_process_changed)
 	dx_kh_store_free(st);
 	free(text);
 	unlink(u);
+	rmdir(dir);
+}
+
+Test(knownhosts, a_huge_file_is_refused_without_reading_it)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", path[256];
+	struct dx_err err = { 0 };
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/huge", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	/* Sparse: 65 MiB of size, no disk. */
+	cr_assert(ftruncate(fileno(f), (off_t)DX_KH_MAX_BYTES + 1024 * 1024) == 0);
+	fclose(f);
+	cr_expect_null(dx_known_hosts_load(path, &err));
+	cr_expect(strstr(err.msg, "larger than") != NULL, "%s", err.msg);
+	unlink(path);
 	rmdir(dir);
 }
