@@ -98,7 +98,7 @@ id_is_rsa(const char *text)
 	b64[k] = '\0';
 	if (k == 128 && (n = EVP_DecodeBlock(bin, (const unsigned char *)b64,
 	    128)) > 0)
-		for (int i = 0; i + 7 <= n && !rsa; i++)
+		for (int i = 0; i + 11 <= n && !rsa; i++)
 			rsa = memcmp(bin + i, "\0\0\0\7ssh-rsa", 11) == 0;
 	OPENSSL_cleanse(b64, sizeof(b64));
 	OPENSSL_cleanse(bin, sizeof(bin));
