@@ -4,13 +4,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "identity.h"
 
 int
@@ -28,7 +32,12 @@ dx_identities_release(struct dx_identities *set)
 	for (id = set->list; id != NULL; id = next) {
 		next = id->next;
 		EVP_PKEY_free(id->pkey);
+		if (id->text != NULL) {
+			OPENSSL_cleanse(id->text, id->textlen);
+			free(id->text);
+		}
 		free(id->pub);
+		free(id->problem);
 		free(id->path);
 		free(id);
 	}
@@ -36,20 +45,16 @@ dx_identities_release(struct dx_identities *set)
 	pthread_mutex_destroy(&set->lock);
 }
 
-bool
-dx_identity_encrypted(const char *path)
+/* True if the private key text needs a passphrase. */
+static bool
+id_encrypted(const char *text)
 {
-	char text[4096], b64[65];
+	char b64[65];
 	unsigned char bin[64];
 	const char *p;
-	size_t n = 0, k = 0;
-	FILE *f;
+	size_t k = 0;
+	bool enc;
 
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
 	/* PEM: "Proc-Type: 4,ENCRYPTED" or "BEGIN ENCRYPTED PRIVATE KEY". */
 	if (strstr(text, "ENCRYPTED") != NULL)
 		return true;
@@ -63,8 +68,52 @@ dx_identity_encrypted(const char *path)
 	b64[k] = '\0';
 	if (k < 64 || EVP_DecodeBlock(bin, (const unsigned char *)b64, 64) < 23)
 		return false;
-	return memcmp(bin, "openssh-key-v1", 15) == 0 &&
+	enc = memcmp(bin, "openssh-key-v1", 15) == 0 &&
 	    memcmp(bin + 15, "\0\0\0\4none", 8) != 0;
+	OPENSSL_cleanse(b64, sizeof(b64));
+	OPENSSL_cleanse(bin, sizeof(bin));
+	return enc;
+}
+
+/* True for an RSA key: PEM "BEGIN RSA", or "ssh-rsa" in the OpenSSH blob. */
+static bool
+id_is_rsa(const char *text)
+{
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	unsigned char bin[96];
+	char b64[129];
+	const char *p;
+	size_t k = 0;
+	bool rsa = false;
+	int n;
+
+	if (strstr(text, "BEGIN RSA PRIVATE KEY") != NULL)
+		return true;
+	if ((p = strstr(text, begin)) == NULL)
+		return false;
+	/* magic, cipher, kdf, kdf options, count, then the public blob's type. */
+	for (p += sizeof(begin) - 1; *p != '\0' && *p != '-' && k < 128; p++)
+		if (*p != '\n' && *p != '\r')
+			b64[k++] = *p;
+	b64[k] = '\0';
+	if (k == 128 && (n = EVP_DecodeBlock(bin, (const unsigned char *)b64,
+	    128)) > 0)
+		for (int i = 0; i + 11 <= n && !rsa; i++)
+			rsa = memcmp(bin + i, "\0\0\0\7ssh-rsa", 11) == 0;
+	OPENSSL_cleanse(b64, sizeof(b64));
+	OPENSSL_cleanse(bin, sizeof(bin));
+	return rsa;
+}
+
+/* A public key where a private one belongs ("ssh-ed25519 AAAA...", RFC 4716). */
+static bool
+id_is_public(const char *text)
+{
+	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+		text++;
+	return strncmp(text, "ssh-", 4) == 0 || strncmp(text, "ecdsa-", 6) == 0 ||
+	    strncmp(text, "sk-", 3) == 0 ||
+	    strncmp(text, "---- BEGIN SSH2 PUBLIC KEY", 26) == 0;
 }
 
 /* Bounded reader over an SSH wire-format buffer. */
@@ -184,30 +233,83 @@ out:
 	}
 }
 
+/*
+ * Reads and checks the file behind id.  False only when out of memory;
+ * a file that cannot be used gets id->problem instead.
+ */
+static bool
+id_load(struct dx_identity *id)
+{
+	char why[DX_FILE_WHY], buf[400];
+	struct dx_file f;
+	int code;
+	bool ok = false;
+
+	buf[0] = '\0';
+	if (dx_file_read(id->path, DX_ID_MAX_BYTES, &f, &code, why,
+	    sizeof(why)) == -1) {
+		if (code == ENOMEM)
+			return false;
+		id->missing = code == ENOENT;
+		snprintf(buf, sizeof(buf), "identity file '%s' %s", id->path, why);
+	} else if (id_is_public(f.data))
+		/* Said first: a public key file is usually 0644. */
+		snprintf(buf, sizeof(buf), "identity file '%s' is a public key: "
+		    "name the private key file (without .pub)", id->path);
+	else if (strstr(f.data, "PRIVATE KEY-----") == NULL)
+		snprintf(buf, sizeof(buf), "identity file '%s' is not a private key",
+		    id->path);
+	else if (f.st.st_uid != geteuid())
+		snprintf(buf, sizeof(buf), "identity file '%s' is owned by uid %u, "
+		    "not by you (uid %u)", id->path, (unsigned)f.st.st_uid,
+		    (unsigned)geteuid());
+	else if ((f.st.st_mode & 077) != 0)
+		/* OpenSSH's words, and its rule: no bit for group or others. */
+		snprintf(buf, sizeof(buf), "permissions %04o for '%s' are too open: "
+		    "a private key must not be accessible by others",
+		    (unsigned)(f.st.st_mode & 07777), id->path);
+	else {
+		id->encrypted = id_encrypted(f.data);
+		id->rsa = id_is_rsa(f.data);
+		id_parse(id, f.data);
+		if (id->pkey == NULL) {
+			/* libssh2 parses it, from memory, for each session. */
+			id->text = f.data;
+			id->textlen = f.len;
+			f.data = NULL;
+		}
+	}
+	ok = true;
+	dx_file_wipe(&f);
+	if (buf[0] != '\0' && (id->problem = strdup(buf)) == NULL)
+		ok = false;
+	return ok;
+}
+
 const struct dx_identity *
 dx_identities_get(struct dx_identities *set, const char *path)
 {
 	struct dx_identity *id;
-	char text[8192];
-	size_t n;
-	FILE *f;
 
 	pthread_mutex_lock(&set->lock);
 	for (id = set->list; id != NULL; id = id->next)
 		if (strcmp(id->path, path) == 0)
 			goto out;
 	if ((id = calloc(1, sizeof(*id))) == NULL ||
-	    (id->path = strdup(path)) == NULL) {
+	    (id->path = strdup(path)) == NULL || !id_load(id)) {
+		if (id != NULL) {
+			EVP_PKEY_free(id->pkey);
+			free(id->pub);
+			if (id->text != NULL) {
+				OPENSSL_cleanse(id->text, id->textlen);
+				free(id->text);
+			}
+			free(id->problem);
+			free(id->path);
+		}
 		free(id);
 		id = NULL;
 		goto out;
-	}
-	if ((f = fopen(path, "re")) != NULL) {
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		id_parse(id, text);
-		OPENSSL_cleanse(text, n);
 	}
 	id->next = set->list;
 	set->list = id;

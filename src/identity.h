@@ -7,7 +7,16 @@
  * unencrypted OpenSSH-format ed25519 key is kept parsed (OpenSSL EVP_PKEY)
  * and signed with through libssh2_userauth_publickey() and
  * dx_identity_sign().  Any other key (ecdsa, rsa, encrypted, PEM) has a
- * NULL pkey and is handed to libssh2 by path as before.
+ * NULL pkey; its file's text is kept and handed to libssh2 from memory, so
+ * the file is never opened again.
+ *
+ * A file is opened without blocking (a FIFO cannot hang a drone), must be
+ * a regular file of at most DX_ID_MAX_BYTES, owned by the user and not
+ * accessible to group or others (as OpenSSH requires), and must hold a
+ * private key: otherwise the identity carries a problem, a message saying
+ * why (a missing file, a directory, a public key, permissions), and is not
+ * offered.  Key material is overwritten in every buffer it passed through
+ * once it is no longer needed, and the kept text on release.
  *
  * The set owns every identity; a returned identity is borrowed, immutable,
  * and lives until dx_identities_release().
@@ -21,12 +30,20 @@
 
 #include "dronex.h"
 
+#define DX_ID_MAX_BYTES	(1u << 20)
+
 struct dx_identity {
 	struct dx_identity *next;
 	char		*path;
+	char		*problem;	/* why it cannot be used; NULL if it can */
+	bool		 missing;	/* the file does not exist */
+	bool		 encrypted;	/* needs a passphrase (never asked for) */
+	bool		 rsa;		/* an RSA key */
 	unsigned char	*pub;		/* SSH wire-format public key blob */
 	size_t		 publen;
-	void		*pkey;		/* EVP_PKEY *; NULL: use libssh2 by path */
+	void		*pkey;		/* EVP_PKEY *; NULL: libssh2 parses text */
+	char		*text;		/* the file, for libssh2; NULL with pkey */
+	size_t		 textlen;
 };
 
 struct dx_identities {
@@ -45,7 +62,5 @@ const struct dx_identity *dx_identities_get(struct dx_identities *, const char *
  */
 int	dx_identity_sign(LIBSSH2_SESSION *, unsigned char **sig, size_t *sig_len,
 	    const unsigned char *data, size_t data_len, void **abstract);
-/* True if the private key file at path needs a passphrase. */
-bool	dx_identity_encrypted(const char *path);
 
 #endif

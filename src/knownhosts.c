@@ -32,6 +32,7 @@
 #include <openssl/hmac.h>
 
 #include "base64.h"
+#include "fileio.h"
 #include "knownhosts.h"
 
 #define KH_SHA1_LEN	20
@@ -383,47 +384,42 @@ dx_known_hosts_parse(const char *text, size_t len, const char *name,
 	return kh;
 }
 
+/* Reads the open file fd (a regular file, at most DX_KH_MAX_BYTES). */
+struct dx_known_hosts *
+dx_known_hosts_load_fd(int fd, const char *path, struct dx_err *err)
+{
+	struct dx_known_hosts *kh;
+	char why[DX_FILE_WHY];
+	struct dx_file f;
+	int code;
+
+	if (dx_file_read_fd(fd, DX_KH_MAX_BYTES, &f, &code, why, sizeof(why)) == -1) {
+		dx_err_set(err, code == ENOMEM ? DX_INTERNAL : DX_HOSTKEY_UNKNOWN,
+		    "cannot read known_hosts '%s': %s", path, why);
+		return NULL;
+	}
+	kh = dx_known_hosts_parse(f.data, f.len, path, err);
+	dx_file_wipe(&f);
+	return kh;
+}
+
 struct dx_known_hosts *
 dx_known_hosts_load(const char *path, struct dx_err *err)
 {
-	struct dx_known_hosts *kh = NULL;
-	char *text = NULL, *nt;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd;
+	struct dx_known_hosts *kh;
+	char why[DX_FILE_WHY];
+	struct stat st;
+	int fd, code;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
+	if ((fd = dx_file_open(path, O_RDONLY, &st, &code, why, sizeof(why))) == -1) {
+		if (code == ENOENT || code == ENOTDIR)
 			return kh_new(path, err);
 		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot read known_hosts '%s': %s",
-		    path, strerror(errno));
+		    path, why);
 		return NULL;
 	}
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			if ((nt = realloc(text, cap)) == NULL) {
-				dx_err_set(err, DX_INTERNAL,
-				    "out of memory reading known_hosts '%s'", path);
-				goto out;
-			}
-			text = nt;
-		}
-		if ((n = read(fd, text + len, cap - len)) == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			dx_err_set(err, DX_HOSTKEY_UNKNOWN,
-			    "cannot read known_hosts '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	kh = dx_known_hosts_parse(text, len, path, err);
-out:
+	kh = dx_known_hosts_load_fd(fd, path, err);
 	close(fd);
-	free(text);
 	return kh;
 }
 
@@ -542,7 +538,7 @@ kh_mkdirs(const char *path)
 }
 
 int
-dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
+dx_known_hosts_add_fd(struct dx_known_hosts *kh, int fd, const char *path,
     const char *host, int port, const unsigned char *blob, size_t len,
     struct dx_err *err)
 {
@@ -551,7 +547,7 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 	struct stat st;
 	size_t tlen, n;
 	uint32_t bt;
-	int fd = -1, rc = -1, saved;
+	int rc = -1, saved;
 	char last = '\n';
 
 	memset(&e, 0, sizeof(e));
@@ -570,14 +566,6 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 		    path);
 		goto out;
 	}
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1 &&
-	    errno == ENOENT && kh_mkdirs(path) == 0)
-		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
 	/* Never glue the new line onto an unterminated last line. */
 	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
 	    pread(fd, &last, 1, st.st_size - 1) != 1)
@@ -589,13 +577,6 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 		    path, saved ? strerror(saved) : "short write");
 		goto out;
 	}
-	if (close(fd) == -1) {
-		fd = -1;
-		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 	/* The set learns the key too, so the next drone finds it. */
 	e.line = ++kh->nlines;
 	e.mem = mem;
@@ -615,10 +596,42 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 	mem = NULL;
 	rc = 0;
 out:
-	if (fd != -1)
-		close(fd);
 	free(mem);
 	free(text);
 	free(b64);
+	return rc;
+}
+
+int
+dx_known_hosts_open_append(const char *path, struct dx_err *err)
+{
+	char why[DX_FILE_WHY];
+	struct stat st;
+	int fd, code;
+
+	fd = dx_file_open(path, O_RDWR | O_APPEND | O_CREAT, &st, &code, why,
+	    sizeof(why));
+	if (fd == -1 && code == ENOENT && kh_mkdirs(path) == 0)
+		fd = dx_file_open(path, O_RDWR | O_APPEND | O_CREAT, &st, &code,
+		    why, sizeof(why));
+	if (fd == -1)
+		dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts "
+		    "'%s': %s", path, why);
+	return fd;
+}
+
+int
+dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
+    const char *host, int port, const unsigned char *blob, size_t len,
+    struct dx_err *err)
+{
+	int fd, rc;
+
+	if ((fd = dx_known_hosts_open_append(path, err)) == -1)
+		return -1;
+	rc = dx_known_hosts_add_fd(kh, fd, path, host, port, blob, len, err);
+	if (close(fd) == -1 && rc == 0)
+		rc = dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts "
+		    "'%s': %s", path, strerror(errno));
 	return rc;
 }

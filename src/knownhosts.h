@@ -11,7 +11,7 @@
  *
  * A loaded dx_known_hosts is immutable except through dx_known_hosts_add(),
  * which callers serialise; lookups may run on many threads at once only
- * while no add runs (ssh_exec.c holds a rwlock for that).
+ * while no add runs (struct dx_kh_store below holds a rwlock for that).
  */
 #ifndef DX_KNOWNHOSTS_H
 #define DX_KNOWNHOSTS_H
@@ -27,8 +27,18 @@ enum dx_hk_verdict {
 
 struct dx_known_hosts;
 
-/* Loads path; a missing file is an empty set, not an error.  NULL + err. */
+/* The largest known_hosts file read (a device or a runaway file is refused). */
+#define DX_KH_MAX_BYTES	(64u << 20)
+
+/*
+ * Loads path; a missing file is an empty set, not an error.  Anything but
+ * a regular file (a FIFO, a device) and a file over DX_KH_MAX_BYTES are
+ * refused without blocking.  NULL + err.
+ */
 struct dx_known_hosts *dx_known_hosts_load(const char *path, struct dx_err *);
+/* The same from an open file (read from offset 0); path for messages. */
+struct dx_known_hosts *dx_known_hosts_load_fd(int fd, const char *path,
+	    struct dx_err *);
 /* Parses text (for tests and fuzzing); name is used in messages. */
 struct dx_known_hosts *dx_known_hosts_parse(const char *text, size_t len,
 	    const char *name, struct dx_err *);
@@ -54,6 +64,65 @@ size_t	dx_known_hosts_types(const struct dx_known_hosts *, const char *host,
 /* Appends "[host]:port type base64" (or "host type ..." on port 22) to the file and the set. */
 int	dx_known_hosts_add(struct dx_known_hosts *, const char *path,
 	    const char *host, int port, const unsigned char *blob, size_t len,
+	    struct dx_err *);
+/* Opens path for appending (made, with its directories, if missing); fd or -1. */
+int	dx_known_hosts_open_append(const char *path, struct dx_err *);
+/* dx_known_hosts_add() through an fd from dx_known_hosts_open_append(). */
+int	dx_known_hosts_add_fd(struct dx_known_hosts *, int fd, const char *path,
+	    const char *host, int port, const unsigned char *blob, size_t len,
+	    struct dx_err *);
+
+/*
+ * The key's fingerprint as OpenSSH prints it: "SHA256:" and the unpadded
+ * base64 of the SHA-256 of the wire-format blob.  NULL when out of memory.
+ */
+char	*dx_kh_fingerprint(const unsigned char *blob, size_t len);
+
+/*
+ * The known_hosts files of a run as one set (khstore.c).  A store loads
+ * each file once per run on first use, shares it between drone threads
+ * (its own mutex and rwlock) and appends accept-new keys under
+ * flock(LOCK_EX) on the user's file, which every dronex process takes:
+ * under the lock the file is read again if it changed since it was loaded,
+ * so two processes never both add the same host.
+ *
+ * The set is read as OpenSSH's ssh(1) reads it: the user's files, then the
+ * global ones.  A key listed under @revoked in any file is refused; a line
+ * in any file with this very key is a match (even if another file pins a
+ * different key: OpenSSH accepts it too); otherwise a line for the host
+ * with another key, in any file, is a mismatch; the key is unknown only if
+ * no file has a line for the host.  accept-new appends only unknown keys,
+ * and only to the first user file.
+ */
+struct dx_kh_store;
+
+struct dx_kh_files {
+	const char *const *user;	/* first one: where accept-new appends */
+	size_t		 nuser;
+	const char *const *global;	/* /etc/ssh/ssh_known_hosts{,2} */
+	size_t		 nglobal;
+};
+
+struct dx_kh_store *dx_kh_store_new(struct dx_err *);
+void	dx_kh_store_free(struct dx_kh_store *);
+/*
+ * Checks the key host:port presented against the files.  Returns 0 (a
+ * match, or a key accept-new just added), or -1 with err set:
+ * DX_HOSTKEY_UNKNOWN (no file has the host), DX_HOSTKEY_MISMATCH (another
+ * key pinned, or this key revoked), naming the file and line and the key's
+ * type and fingerprint fp; or the kind of a file that cannot be read.
+ */
+int	dx_kh_verify(struct dx_kh_store *, const struct dx_kh_files *,
+	    const char *host, int port, const unsigned char *blob, size_t len,
+	    bool accept_new, const char *fp, struct dx_err *);
+/*
+ * Copies up to max distinct key type names the files record for host:port
+ * into types (each DX_KH_TYPE_MAX bytes).  Returns how many, or -1 with err
+ * set when a file cannot be read.
+ */
+#define DX_KH_TYPE_MAX	64
+int	dx_kh_types(struct dx_kh_store *, const struct dx_kh_files *,
+	    const char *host, int port, char (*types)[DX_KH_TYPE_MAX], size_t max,
 	    struct dx_err *);
 
 #endif

@@ -11,7 +11,11 @@ src_libdronex_a_SOURCES = \
 	src/hostset.c src/hostset.h \
 	src/inventory.c src/inventory.h \
 	src/select.c src/select.h \
-	src/knownhosts.c src/knownhosts.h \
+	src/fileio.c src/fileio.h \
+	src/fdwait.c src/fdwait.h \
+	src/agent.c src/agent.h \
+	src/resolve.c src/resolve.h \
+	src/knownhosts.c src/knownhosts.h src/khstore.c \
 	src/identity.c src/identity.h \
 	src/killscript.c src/killscript.h \
 	src/ssh_exec.c src/ssh_exec.h

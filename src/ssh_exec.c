@@ -32,12 +32,15 @@
  * the session is freed, so that no other thread's new socket can reuse
  * the descriptor while libssh2 may still write to it.
  *
- * Shared state (struct dx_ssh) is read-mostly: options, known_hosts files
- * parsed once per path (ssh_kh_get() under kh_lock), read under the kh_rw
- * read lock and appended to (accept-new) under its write lock, and identity
- * files read once per path (identity.c): an unencrypted ed25519 key is
- * then signed with there, which halves a drone's client CPU compared with
- * libssh2 re-reading the file for every drone.
+ * Shared state (struct dx_ssh) is read-mostly: options, the known_hosts
+ * store (khstore.c: every file parsed once per run, its own locks, the
+ * user's and the global files checked as one set), and identity files
+ * read once per path (identity.c): an unencrypted ed25519 key is then
+ * signed with there, which halves a drone's client CPU compared with
+ * libssh2 re-reading the file for every drone.  The waits before the SSH
+ * socket exists or beside it, name resolution (resolve.c) and the
+ * ssh-agent (agent.c), are bounded by the same budget, deadline and abort
+ * pipe as every other wait.
  */
 #include "config.h"
 
@@ -57,9 +60,12 @@
 
 #include <libssh2.h>
 
+#include "agent.h"
+#include "fdwait.h"
 #include "identity.h"
 #include "killscript.h"
 #include "knownhosts.h"
+#include "resolve.h"
 #include "ssh_exec.h"
 
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
@@ -72,21 +78,12 @@
 #define SSH_KEX_FACTOR		4	/* key exchange + auth: x connect timeout */
 #define SSH_DEFAULT_CONNECT_MS	10000
 
-struct ssh_khfile {
-	struct ssh_khfile	*next;
-	char			*path;
-	struct dx_known_hosts	*kh;		/* NULL if it could not be read */
-	struct dx_err		 err;		/* why not */
-};
-
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
 	char			*home;		/* for ~/.ssh/id_*; NULL if unknown */
-	bool			 agent;		/* SSH_AUTH_SOCK was set */
+	char			*agent;		/* SSH_AUTH_SOCK, or NULL */
 	char			*hk_algs;	/* ",alg,alg," libssh2 supports */
-	pthread_mutex_t		 kh_lock;	/* guards kh_files */
-	struct ssh_khfile	*kh_files;	/* kh_lock */
-	pthread_rwlock_t	 kh_rw;		/* read: lookups; write: appends */
+	struct dx_kh_store	*kh;		/* known_hosts files, read once */
 	struct dx_identities	 ids;		/* identity files read once */
 };
 
@@ -285,37 +282,6 @@ ssh_wait(struct ssh_conn *c, int events, int64_t until, struct dx_err *err)
 	}
 }
 
-/* The shared known_hosts set for path, loaded on first use. */
-static struct dx_known_hosts *
-ssh_kh_get(struct dx_ssh *ssh, const char *path, struct dx_err *err)
-{
-	struct ssh_khfile *f;
-	struct dx_known_hosts *kh = NULL;
-
-	pthread_mutex_lock(&ssh->kh_lock);
-	for (f = ssh->kh_files; f != NULL; f = f->next)
-		if (strcmp(f->path, path) == 0)
-			break;
-	if (f == NULL) {
-		/* Loading under the lock makes it happen once per path. */
-		if ((f = calloc(1, sizeof(*f))) == NULL ||
-		    (f->path = strdup(path)) == NULL) {
-			free(f);
-			dx_err_set(err, DX_INTERNAL,
-			    "out of memory reading known_hosts '%s'", path);
-			goto out;
-		}
-		f->kh = dx_known_hosts_load(path, &f->err);
-		f->next = ssh->kh_files;
-		ssh->kh_files = f;
-	}
-	if ((kh = f->kh) == NULL)
-		*err = f->err;
-out:
-	pthread_mutex_unlock(&ssh->kh_lock);
-	return kh;
-}
-
 /*
  * The host key algorithms this libssh2 build supports, as ",a,b,"; NULL if
  * unknown (then no preference is set).  libssh2_session_method_pref()
@@ -366,25 +332,24 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		free(ssh);
 		goto oom;
 	}
-	ssh->agent = (sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0';
-	ssh->hk_algs = ssh_supported_hostkey_algs();
-	if (pthread_mutex_init(&ssh->kh_lock, NULL) != 0) {
-		free(ssh->hk_algs);
+	if ((sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0' &&
+	    (ssh->agent = strdup(sock)) == NULL) {
 		free(ssh->home);
 		free(ssh);
 		goto oom;
+	}
+	ssh->hk_algs = ssh_supported_hostkey_algs();
+	if ((ssh->kh = dx_kh_store_new(err)) == NULL) {
+		free(ssh->hk_algs);
+		free(ssh->agent);
+		free(ssh->home);
+		free(ssh);
+		return NULL;
 	}
 	if (dx_identities_init(&ssh->ids) != 0) {
-		pthread_mutex_destroy(&ssh->kh_lock);
+		dx_kh_store_free(ssh->kh);
 		free(ssh->hk_algs);
-		free(ssh->home);
-		free(ssh);
-		goto oom;
-	}
-	if (pthread_rwlock_init(&ssh->kh_rw, NULL) != 0) {
-		dx_identities_release(&ssh->ids);
-		pthread_mutex_destroy(&ssh->kh_lock);
-		free(ssh->hk_algs);
+		free(ssh->agent);
 		free(ssh->home);
 		free(ssh);
 		goto oom;
@@ -398,20 +363,12 @@ oom:
 void
 dx_ssh_free(struct dx_ssh *ssh)
 {
-	struct ssh_khfile *f, *next;
-
 	if (ssh == NULL)
 		return;
 	dx_identities_release(&ssh->ids);
-	for (f = ssh->kh_files; f != NULL; f = next) {
-		next = f->next;
-		dx_known_hosts_free(f->kh);
-		free(f->path);
-		free(f);
-	}
-	pthread_rwlock_destroy(&ssh->kh_rw);
-	pthread_mutex_destroy(&ssh->kh_lock);
+	dx_kh_store_free(ssh->kh);
 	free(ssh->hk_algs);
+	free(ssh->agent);
 	free(ssh->home);
 	free(ssh);
 }
@@ -455,7 +412,7 @@ ssh_connect(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	struct addrinfo hints, *ai = NULL, *a;
 	char port[16], label[280], tbuf[32];
 	socklen_t len;
-	int rc = -1, gai, fd, soerr, r;
+	int rc = -1, gai, gerr, fd, soerr, r;
 
 	ssh_addr_label(label, sizeof(label), d->host, d->port);
 	snprintf(c->what, sizeof(c->what), " while connecting to '%s'", label);
@@ -466,13 +423,21 @@ ssh_connect(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	/* Literals first, so that an address never goes near DNS. */
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	gai = getaddrinfo(d->host, port, &hints, &ai);
+	gerr = errno;
 	if (gai == EAI_NONAME) {
+		/* A name: resolved off this thread, within the budget. */
 		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		gai = getaddrinfo(d->host, port, &hints, &ai);
+		if ((r = dx_resolve(d->host, port, &hints, until, c->ctl, &ai, &gai,
+		    &gerr, err)) == DX_WAIT_EXPIRED)
+			return dx_err_set(err, DX_RESOLVE, "resolving host '%s' timed "
+			    "out after %s", d->host,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
+		if (r == -1)
+			return -1;
 	}
 	if (gai != 0)
 		return dx_err_set(err, DX_RESOLVE, "cannot resolve host '%s': %s",
-		    d->host, gai == EAI_SYSTEM ? strerror(errno) :
+		    d->host, gai == EAI_SYSTEM ? strerror(gerr) :
 		    gai_strerror(gai));
 	dx_err_set(err, DX_NETWORK, "cannot connect to '%s': no address", label);
 	for (a = ai; a != NULL; a = a->ai_next) {
@@ -549,19 +514,21 @@ ssh_pref_add(const char *supported, char *pref, size_t size, const char *alg,
  * Puts the host key types known_hosts has for this host first, as
  * OpenSSH does, so that the server shows a key we can check.
  */
-static void
-ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
+static int
+ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_kh_files *files,
+    struct dx_err *err)
 {
-	const char *sup = c->ssh->hk_algs, *types[8], *p, *e;
-	char pref[1024];
-	size_t n;
+	const char *sup = c->ssh->hk_algs, *p, *e;
+	char pref[1024], types[8][DX_KH_TYPE_MAX];
+	int n;
 
+	if ((n = dx_kh_types(c->ssh->kh, files, c->drone->host, c->drone->port,
+	    types, 8, err)) == -1)
+		return -1;
 	if (sup == NULL)
-		return;
+		return 0;
 	pref[0] = '\0';
-	pthread_rwlock_rdlock(&c->ssh->kh_rw);
-	n = dx_known_hosts_types(kh, c->drone->host, c->drone->port, types, 8);
-	for (size_t i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		/* An RSA key signs with SHA-2 where both sides can. */
 		if (strcmp(types[i], "ssh-rsa") == 0) {
 			ssh_pref_add(sup, pref, sizeof(pref), "rsa-sha2-512", 12);
@@ -569,9 +536,8 @@ ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 		}
 		ssh_pref_add(sup, pref, sizeof(pref), types[i], strlen(types[i]));
 	}
-	pthread_rwlock_unlock(&c->ssh->kh_rw);
 	if (pref[0] == '\0')
-		return;
+		return 0;
 	/* Then everything else, in libssh2's own order. */
 	for (p = sup + 1; *p != '\0'; p = e + 1) {
 		e = strchr(p, ',');
@@ -579,6 +545,7 @@ ssh_hostkey_prefs(struct ssh_conn *c, const struct dx_known_hosts *kh)
 	}
 	pref[strlen(pref) - 1] = '\0';
 	libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref + 1);
+	return 0;
 }
 
 /*
@@ -618,7 +585,7 @@ ssh_banner(struct ssh_conn *c, int64_t until, struct dx_err *err)
 }
 
 static int
-ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
+ssh_handshake(struct ssh_conn *c, const struct dx_kh_files *files,
     int64_t until, struct dx_err *err)
 {
 	const char *m;
@@ -631,8 +598,8 @@ ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
 		return dx_err_set(err, DX_INTERNAL,
 		    "out of memory starting an ssh session with %s", c->hp);
 	libssh2_session_set_blocking(c->s, 0);
-	if (kh != NULL)
-		ssh_hostkey_prefs(c, kh);
+	if (files != NULL && ssh_hostkey_prefs(c, files, err) == -1)
+		return -1;
 	while ((rc = libssh2_session_handshake(c->s, c->fd)) ==
 	    LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, until, err)) == -1)
@@ -661,56 +628,71 @@ ssh_handshake(struct ssh_conn *c, const struct dx_known_hosts *kh,
 	return 0;
 }
 
+/* A drone's known_hosts files, on the drone thread's stack. */
+struct ssh_khset {
+	struct dx_kh_files	 files;
+	const char		*user[2];
+	char			 ubuf[2][PATH_MAX];
+};
+
+static const char *const ssh_global_kh[] = {
+	"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"
+};
+
+/*
+ * The files OpenSSH would read: the inventory's known_hosts (else
+ * ~/.ssh/known_hosts and ~/.ssh/known_hosts2), then the global ones.
+ */
+static void
+ssh_kh_files(struct dx_ssh *ssh, const struct dx_drone *d, struct ssh_khset *k)
+{
+	const char *home = ssh->home ? ssh->home : "";
+
+	if (d->known_hosts != NULL) {
+		k->user[0] = d->known_hosts;
+		k->files.nuser = 1;
+	} else {
+		snprintf(k->ubuf[0], PATH_MAX, "%s/.ssh/known_hosts", home);
+		snprintf(k->ubuf[1], PATH_MAX, "%s/.ssh/known_hosts2", home);
+		k->user[0] = k->ubuf[0];
+		k->user[1] = k->ubuf[1];
+		k->files.nuser = 2;
+	}
+	k->files.user = k->user;
+	k->files.global = ssh_global_kh;
+	k->files.nglobal = 2;
+}
+
+/*
+ * Records the key's fingerprint (every drone, whatever the policy) and
+ * checks the key against the known_hosts set (khstore.c).
+ */
 static int
-ssh_hostkey(struct ssh_conn *c, struct dx_known_hosts *kh, const char *path,
+ssh_hostkey(struct ssh_conn *c, const struct dx_kh_files *files,
     struct dx_err *err)
 {
 	const struct dx_drone *d = c->drone;
+	enum dx_hostkey_policy pol = c->ssh->opts.hostkey_policy;
 	const unsigned char *blob;
-	enum dx_hk_verdict v;
-	size_t len, line;
-	int type, rc = 0;
+	size_t len;
+	int type;
 
-	if (c->ssh->opts.hostkey_policy == DX_HKC_OFF) {
-		c->res->hostkey_checked = false;
-		return 0;
-	}
 	blob = (const unsigned char *)libssh2_session_hostkey(c->s, &len, &type);
 	if (blob == NULL)
 		return dx_err_set(err, DX_HANDSHAKE, "no host key from %s", c->hp);
-	pthread_rwlock_rdlock(&c->ssh->kh_rw);
-	v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
-	pthread_rwlock_unlock(&c->ssh->kh_rw);
-	if (v == DX_HK_UNKNOWN &&
-	    c->ssh->opts.hostkey_policy == DX_HKC_ACCEPT_NEW) {
-		pthread_rwlock_wrlock(&c->ssh->kh_rw);
-		/* Another drone may have added it meanwhile. */
-		v = dx_known_hosts_check(kh, d->host, d->port, blob, len, &line);
-		if (v == DX_HK_UNKNOWN) {
-			rc = dx_known_hosts_add(kh, path, d->host, d->port, blob,
-			    len, err);
-			v = DX_HK_MATCH;
-		}
-		pthread_rwlock_unlock(&c->ssh->kh_rw);
-		if (rc == -1)
-			return -1;
-	}
-	switch (v) {
-	case DX_HK_MATCH:
-		c->res->hostkey_checked = true;
+	free(c->res->hostkey_fingerprint);
+	if ((c->res->hostkey_fingerprint = dx_kh_fingerprint(blob, len)) == NULL)
+		return dx_err_set(err, DX_INTERNAL, "out of memory checking the "
+		    "host key of %s", c->hp);
+	if (pol == DX_HKC_OFF || files == NULL) {
+		c->res->hostkey_checked = false;
 		return 0;
-	case DX_HK_UNKNOWN:
-		return dx_err_set(err, DX_HOSTKEY_UNKNOWN,
-		    "host key for %s is not in known_hosts '%s'", c->hp, path);
-	case DX_HK_REVOKED:
-		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
-		    "host key for %s is revoked (known_hosts '%s' line %zu)", c->hp,
-		    path, line);
-	default:
-		return dx_err_set(err, DX_HOSTKEY_MISMATCH,
-		    "host key for %s does not match known_hosts line %zu", c->hp,
-		    line);
 	}
+	if (dx_kh_verify(c->ssh->kh, files, d->host, d->port, blob, len,
+	    pol == DX_HKC_ACCEPT_NEW, c->res->hostkey_fingerprint, err) == -1)
+		return -1;
+	c->res->hostkey_checked = true;
+	return 0;
 }
 
 /* Appends ", item" (or "item") to a bounded list for messages. */
@@ -722,88 +704,35 @@ ssh_note(char *buf, size_t size, const char *item, const char *extra)
 	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
 }
 
+/* The problem with an identity, kept for the final message (first wins). */
+struct ssh_authlog {
+	char	 tried[200];
+	char	 problem[200];
+};
+
 /*
- * Tries the agent's identities.  Returns 0 when one was accepted, 1 when
- * none was, -1 with err set when the wait was cut or the session died.
+ * One public key offer, signed by sign with abstract.  Returns 0 when the
+ * key was accepted, 1 when it was not, -1 with err set when the wait was
+ * cut or the session died.
  */
 static int
-ssh_auth_agent(struct ssh_conn *c, int64_t until, char *tried, size_t tsize,
-    struct dx_err *err)
+ssh_auth_offer(struct ssh_conn *c, const char *label, const unsigned char *pub,
+    size_t publen, LIBSSH2_USERAUTH_PUBLICKEY_SIGN_FUNC((*sign)),
+    void **abstract, const struct dx_identity *id, int64_t until,
+    struct ssh_authlog *log, struct dx_err *err)
 {
 	const char *user = c->drone->user;
-	struct libssh2_agent_publickey *id, *prev = NULL;
-	LIBSSH2_AGENT *agent;
-	int rc = 1, r, n = 0;
-
-	if ((agent = libssh2_agent_init(c->s)) == NULL) {
-		ssh_note(tried, tsize, "agent", " (unusable)");
-		return 1;
-	}
-	/* These talk to the local agent socket and may block briefly. */
-	if (libssh2_agent_connect(agent) != 0 ||
-	    libssh2_agent_list_identities(agent) != 0) {
-		ssh_note(tried, tsize, "agent", " (unreachable)");
-		goto out;
-	}
-	while (rc == 1 && libssh2_agent_get_identity(agent, &id, prev) == 0) {
-		n++;
-		while ((r = libssh2_agent_userauth(agent, user, id)) ==
-		    LIBSSH2_ERROR_EAGAIN) {
-			if ((r = ssh_wait(c, 0, until, err)) != 0)
-				break;
-		}
-		if (r == 0)
-			rc = 0;
-		else if (r == -1 && err->kind != DX_OK)
-			rc = -1;
-		else if (r == SSH_EXPIRED) {
-			rc = -1;
-			dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out", c->hp);
-		} else if (ssh_rc_fatal(r) &&
-		    r != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
-		    r != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
-		    r != LIBSSH2_ERROR_AGENT_PROTOCOL) {
-			rc = -1;
-			dx_err_set(err, DX_AUTH, "connection to %s closed during "
-			    "authentication as '%s' (agent): %s", c->hp, user,
-			    ssh_errmsg(c->s));
-		}
-		prev = id;
-	}
-	if (rc == 1) {
-		char extra[32];
-
-		snprintf(extra, sizeof(extra), " (%d key%s)", n, n == 1 ? "" : "s");
-		ssh_note(tried, tsize, "agent", extra);
-	}
-out:
-	libssh2_agent_disconnect(agent);
-	libssh2_agent_free(agent);
-	return rc;
-}
-
-/* Like ssh_auth_agent() for one private key file. */
-static int
-ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
-    char *tried, size_t tsize, struct dx_err *err)
-{
-	const char *user = c->drone->user;
-	const struct dx_identity *id;
-	void *abstract = NULL;
+	char tbuf[32];
 	int r;
 
-	if ((id = dx_identities_get(&c->ssh->ids, path)) != NULL && id->pkey != NULL)
-		abstract = id->pkey;
-	while ((r = abstract != NULL ?
-	    libssh2_userauth_publickey(c->s, user, id->pub, id->publen,
-	    dx_identity_sign, &abstract) :
-	    libssh2_userauth_publickey_fromfile_ex(c->s, user,
-	    (unsigned int)strlen(user), NULL, path, NULL)) ==
-	    LIBSSH2_ERROR_EAGAIN) {
+	while ((r = pub != NULL ?
+	    libssh2_userauth_publickey(c->s, user, pub, publen, sign, abstract) :
+	    libssh2_userauth_publickey_frommemory(c->s, user, strlen(user), NULL,
+	    0, id->text, id->textlen, NULL)) == LIBSSH2_ERROR_EAGAIN) {
 		if ((r = ssh_wait(c, 0, until, err)) == SSH_EXPIRED)
 			return dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out", c->hp);
+			    "authentication to %s timed out after %s", c->hp,
+			    ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget));
 		if (r == -1)
 			return -1;
 	}
@@ -816,31 +745,146 @@ ssh_auth_file(struct ssh_conn *c, const char *path, int64_t until,
 	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
 	case LIBSSH2_ERROR_DECRYPT:
 	case LIBSSH2_ERROR_PROTO:
-		ssh_note(tried, tsize, path, "");
+		ssh_note(log->tried, sizeof(log->tried), label, "");
 		ssh_mark_dead(c);
 		return dx_err_set(err, DX_AUTH, "connection to %s closed during "
-		    "authentication as '%s' (tried: %s)", c->hp, user, tried);
+		    "authentication as '%s' (tried: %s)", c->hp, user, log->tried);
 	default:
-		/* A passphrase is never asked for: the key is skipped. */
-		ssh_note(tried, tsize, path, dx_identity_encrypted(path) ?
-		    " (encrypted, skipped)" : "");
 		return 1;
 	}
 }
 
+/*
+ * Tries the agent's keys (agent.c: every wait bounded).  Returns 0 when
+ * one was accepted, 1 when none was, -1 with err set when the wait was cut
+ * or the session died.
+ */
+static int
+ssh_auth_agent(struct ssh_conn *c, int64_t until, struct ssh_authlog *log,
+    struct dx_err *err)
+{
+	struct dx_agent_signer sg;
+	struct dx_agent *ag = NULL;
+	const unsigned char *blob;
+	char extra[32], tbuf[32];
+	void *abstract = &sg;
+	size_t n, len;
+	int r, rc = 1;
+
+	snprintf(c->what, sizeof(c->what), " asking the ssh-agent for keys to "
+	    "authenticate to %s", c->hp);
+	if ((r = dx_agent_open(c->ssh->agent, until, c->ctl, &ag, err)) ==
+	    DX_WAIT_EXPIRED)
+		return dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to %s "
+		    "timed out after %s: the ssh-agent at '%s' did not answer",
+		    c->hp, ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget), c->ssh->agent);
+	if (r == -1)
+		return -1;
+	if (r != 0) {
+		ssh_note(log->tried, sizeof(log->tried), "agent", " (unreachable)");
+		dx_err_clear(err);
+		return 1;
+	}
+	snprintf(c->what, sizeof(c->what), " during authentication to %s",
+	    c->hp);
+	n = dx_agent_nkeys(ag);
+	for (size_t i = 0; i < n && rc == 1; i++) {
+		memset(&sg, 0, sizeof(sg));
+		sg.agent = ag;
+		sg.key = i;
+		sg.until = until;
+		sg.ctl = c->ctl;
+		blob = dx_agent_key(ag, i, &len);
+		rc = ssh_auth_offer(c, "agent", blob, len, dx_agent_sign, &abstract,
+		    NULL, until, log, err);
+		/* The agent, not the server, ran out of time or was cut. */
+		if (rc == 1 && sg.rc == DX_WAIT_EXPIRED)
+			rc = dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to "
+			    "%s timed out after %s: the ssh-agent at '%s' did not "
+			    "sign", c->hp, ssh_fmt_ms(tbuf, sizeof(tbuf), c->budget),
+			    c->ssh->agent);
+		else if (rc == 1 && sg.rc == -1) {
+			*err = sg.err;
+			rc = -1;
+		}
+	}
+	if (rc == 1) {
+		snprintf(extra, sizeof(extra), " (%zu key%s)", n, n == 1 ? "" : "s");
+		ssh_note(log->tried, sizeof(log->tried), "agent", extra);
+	}
+	dx_agent_close(ag);
+	return rc;
+}
+
+/*
+ * Like ssh_auth_agent() for one private key file.  A file that cannot be
+ * used (identity.c says why) is not offered; quiet is for the default
+ * ~/.ssh/id_* files, which need not exist.
+ */
+static int
+ssh_auth_file(struct ssh_conn *c, const char *path, bool quiet, int64_t until,
+    struct ssh_authlog *log, struct dx_err *err)
+{
+	const struct dx_identity *id;
+	void *abstract;
+	int r;
+
+	if ((id = dx_identities_get(&c->ssh->ids, path)) == NULL)
+		return dx_err_set(err, DX_INTERNAL, "out of memory reading "
+		    "identity file '%s'", path);
+	if (id->problem != NULL) {
+		if (quiet && id->missing)
+			return 1;
+		ssh_note(log->tried, sizeof(log->tried), path, " (unusable)");
+		if (log->problem[0] == '\0')
+			snprintf(log->problem, sizeof(log->problem), "%s", id->problem);
+		return 1;
+	}
+	if (id->encrypted && id->pkey == NULL) {
+		/* A passphrase is never asked for: the key is skipped. */
+		ssh_note(log->tried, sizeof(log->tried), path, " (encrypted, skipped)");
+		return 1;
+	}
+	abstract = id->pkey;
+	if ((r = ssh_auth_offer(c, path, id->pkey ? id->pub : NULL, id->publen,
+	    dx_identity_sign, &abstract, id, until, log, err)) != 1)
+		return r;
+	/*
+	 * libssh2 1.10 signs with SHA-2 only when the server lists it in
+	 * server-sig-algs; ssh-rsa (SHA-1) is refused by OpenSSH 8.8 and later.
+	 */
+	ssh_note(log->tried, sizeof(log->tried), path, id->rsa ?
+	    " (rsa: refused; libssh2 1.10 may have signed with ssh-rsa SHA-1, "
+	    "which OpenSSH 8.8+ refuses by default)" : "");
+	return 1;
+}
+
+/*
+ * SPEC section 6's order: the identity files named for the drone
+ * (--identity, else the inventory's), then the agent's keys, then (when
+ * no file is named, as OpenSSH does) ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+ */
 static int
 ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
 	    "id_rsa" };
 	const struct dx_drone *d = c->drone;
-	char tried[200], path[PATH_MAX], tbuf[32];
+	const struct dx_ssh_opts *o = &c->ssh->opts;
+	const char *const *named = o->identities;
+	size_t nnamed = o->nidentities;
+	struct ssh_authlog log;
+	char path[PATH_MAX], tbuf[32];
 	const char *list;
 	int r, rc;
 
 	snprintf(c->what, sizeof(c->what), " during authentication to %s",
 	    c->hp);
-	tried[0] = '\0';
+	log.tried[0] = log.problem[0] = '\0';
+	if (nnamed == 0 && d->identity != NULL) {
+		named = (const char *const *)&d->identity;
+		nnamed = 1;
+	}
 	while ((list = libssh2_userauth_list(c->s, d->user,
 	    (unsigned int)strlen(d->user))) == NULL) {
 		if (libssh2_userauth_authenticated(c->s))
@@ -862,27 +906,24 @@ ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
 	if (strstr(list, "publickey") == NULL)
 		return dx_err_set(err, DX_AUTH, "%s offers user '%s' no public key "
 		    "authentication (offers: %s)", c->hp, d->user, list);
-	if (c->ssh->agent) {
-		if ((r = ssh_auth_agent(c, until, tried, sizeof(tried), err)) != 1)
+	for (size_t i = 0; i < nnamed; i++)
+		if ((r = ssh_auth_file(c, named[i], false, until, &log, err)) != 1)
+			return r;
+	if (c->ssh->agent != NULL &&
+	    (r = ssh_auth_agent(c, until, &log, err)) != 1)
+		return r;
+	for (size_t i = 0; nnamed == 0 && c->ssh->home != NULL && i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", c->ssh->home,
+		    defaults[i]);
+		if ((r = ssh_auth_file(c, path, true, until, &log, err)) != 1)
 			return r;
 	}
-	if (d->identity != NULL) {
-		if ((r = ssh_auth_file(c, d->identity, until, tried, sizeof(tried),
-		    err)) != 1)
-			return r;
-	} else if (c->ssh->home != NULL) {
-		for (size_t i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s/.ssh/%s", c->ssh->home,
-			    defaults[i]);
-			if (access(path, R_OK) != 0)
-				continue;
-			if ((r = ssh_auth_file(c, path, until, tried, sizeof(tried),
-			    err)) != 1)
-				return r;
-		}
-	}
+	if (log.problem[0] != '\0')
+		return dx_err_set(err, DX_AUTH, "%s; no key accepted for user '%s' "
+		    "(tried: %s)", log.problem, d->user, log.tried);
 	return dx_err_set(err, DX_AUTH, "no key accepted for user '%s' (tried: %s)",
-	    d->user, tried[0] ? tried : "nothing: no agent, no identity file");
+	    d->user, log.tried[0] ? log.tried :
+	    "nothing: no agent, no identity file");
 }
 
 /*
@@ -1244,12 +1285,10 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 {
 	struct dx_ssh *ssh = arg;
 	const struct dx_drone *d = job->drone;
-	struct dx_known_hosts *kh = NULL;
+	struct ssh_khset khs, *kh = NULL;
 	struct dx_call_result *call;
 	struct ssh_conn c;
 	struct dx_err err;
-	const char *khpath = d->known_hosts;
-	char khbuf[PATH_MAX];
 	enum dx_kind why;
 	int64_t until;
 
@@ -1280,21 +1319,16 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		goto out;
 	}
 	if (ssh->opts.hostkey_policy != DX_HKC_OFF) {
-		if (khpath == NULL) {
-			snprintf(khbuf, sizeof(khbuf), "%s/.ssh/known_hosts",
-			    ssh->home ? ssh->home : "");
-			khpath = khbuf;
-		}
-		if ((kh = ssh_kh_get(ssh, khpath, &err)) == NULL)
-			goto out;
+		ssh_kh_files(ssh, d, &khs);
+		kh = &khs;
 	}
 	until = dx_now_ms() + c.budget;
 	if (ssh_connect(&c, until, &err) == -1 || ssh_banner(&c, until, &err) == -1)
 		goto out;
 	c.budget *= SSH_KEX_FACTOR;
 	until = dx_now_ms() + c.budget;
-	if (ssh_handshake(&c, kh, until, &err) == -1 ||
-	    ssh_hostkey(&c, kh, khpath, &err) == -1 ||
+	if (ssh_handshake(&c, kh ? &kh->files : NULL, until, &err) == -1 ||
+	    ssh_hostkey(&c, kh ? &kh->files : NULL, &err) == -1 ||
 	    ssh_auth(&c, until, &err) == -1)
 		goto out;
 	if (ssh->opts.keepalive_s > 0) {

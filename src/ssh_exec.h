@@ -3,8 +3,8 @@
  * session, on the drone's own thread.
  *
  * dx_ssh_new() makes the state that drone threads share read-mostly: the
- * options, parsed known_hosts files (loaded once per path, guarded by a
- * mutex) and the lock that serialises accept-new appends.  dx_ssh_exec() is
+ * options, the known_hosts store (knownhosts.h: files parsed once per run,
+ * accept-new appends under flock) and the identity files read once.  dx_ssh_exec() is
  * a dx_exec_fn: pass it to dx_queue_new() with the dx_ssh as its argument;
  * every job's drone must be a const struct dx_drone * (inventory.h).
  * Nothing of a libssh2 session is ever shared between threads.

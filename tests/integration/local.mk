@@ -11,7 +11,10 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_output \
 	tests/integration/test_document \
 	tests/integration/test_cli \
-	tests/integration/test_cli_options
+	tests/integration/test_cli_options \
+	tests/integration/test_resolve \
+	tests/integration/test_agent \
+	tests/integration/test_identities
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
@@ -23,7 +26,7 @@ tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
-tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_hostkey_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_hostkey_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(DX_INTEGRATION_SOURCES)
@@ -44,4 +47,20 @@ tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_options_SOURCES = tests/integration/test_cli_options.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_options_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_resolve_SOURCES = tests/integration/test_resolve.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_resolve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_resolve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_agent_SOURCES = tests/integration/test_agent.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_agent_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_identities_SOURCES = tests/integration/test_identities.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_identities_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_identities_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+endif
+
+# A helper the host-key and resolver tests run dronex under (private mount
+# and network namespaces).
+if HAVE_CRITERION
+check_PROGRAMS += tests/integration/dx_nsexec
+tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
 endif

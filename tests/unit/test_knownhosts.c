@@ -287,3 +287,179 @@ Test(knownhosts, unreadable_file_is_an_error_not_an_empty_set)
 	cr_expect_eq(err.kind, DX_HOSTKEY_UNKNOWN);
 	cr_expect(strstr(err.msg, "'/tmp'") != NULL, "%s", err.msg);
 }
+
+Test(knownhosts, fingerprint_is_what_ssh_keygen_prints)
+{
+	unsigned char blob[256];
+	size_t blen = b64(K1, blob);
+	char *fp = dx_kh_fingerprint(blob, blen);
+
+	/* ssh-keygen -lf of "web1 ssh-ed25519 K1". */
+	cr_assert_not_null(fp);
+	cr_expect_str_eq(fp, "SHA256:PXyv2SbNPYEPRxgDiaW8OBcU8XIw9td7GH4ADFz7k04");
+	free(fp);
+}
+
+Test(knownhosts, devices_and_fifos_are_refused_without_blocking)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", fifo[256];
+	struct dx_err err = { 0 };
+
+	cr_expect_null(dx_known_hosts_load("/dev/zero", &err));
+	cr_expect(strstr(err.msg, "not a regular file") != NULL, "%s", err.msg);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert(mkfifo(fifo, 0600) == 0);
+	cr_expect_null(dx_known_hosts_load(fifo, &err));
+	cr_expect(strstr(err.msg, "FIFO") != NULL, "%s", err.msg);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* The store: user and global files as one set (knownhosts.h). */
+struct kh_set_case {
+	const char	*name;
+	const char	*user;
+	const char	*global;
+	const char	*key;
+	enum dx_kind	 want;
+	const char	*where;		/* in the message, or NULL */
+};
+
+static const struct kh_set_case kh_set_cases[] = {
+	{ "user match", "web1 " ED K1 "\n", "", K1, DX_OK, NULL },
+	{ "global match", "", "web1 " ED K1 "\n", K1, DX_OK, NULL },
+	{ "unknown in both", "", "web2 " ED K1 "\n", K1, DX_HOSTKEY_UNKNOWN,
+	    "is unknown: no line for the host in" },
+	{ "global pins another key", "", "#\nweb1 " ED K2 "\n", K1,
+	    DX_HOSTKEY_MISMATCH, "G:2" },
+	{ "user pins another key", "web1 " ED K2 "\n", "", K1,
+	    DX_HOSTKEY_MISMATCH, "U:1" },
+	{ "a match in one file beats a pin in another (as OpenSSH)",
+	    "web1 " ED K2 "\n", "web1 " ED K1 "\n", K1, DX_OK, NULL },
+	{ "revoked in the global file beats a user match",
+	    "web1 " ED K1 "\n", "@revoked * " ED K1 "\n", K1,
+	    DX_HOSTKEY_MISMATCH, "revoked in G:1" },
+	{ "revoked in the user file beats a global match",
+	    "@revoked web1 " ED K1 "\n", "web1 " ED K1 "\n", K1,
+	    DX_HOSTKEY_MISMATCH, "revoked in U:1" },
+};
+
+static void
+kh_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert(fclose(f) == 0);
+}
+
+Test(knownhosts, store_reads_user_and_global_files_as_one_set)
+{
+	for (size_t i = 0; i < sizeof(kh_set_cases) / sizeof(kh_set_cases[0]); i++) {
+		const struct kh_set_case *c = &kh_set_cases[i];
+		char dir[] = "/tmp/dx-kh-XXXXXX", u[256], g[256], want[300];
+		const char *user[1] = { u }, *global[1] = { g };
+		struct dx_kh_files files = { user, 1, global, 1 };
+		struct dx_err err = { 0 };
+		struct dx_kh_store *st;
+		unsigned char blob[256];
+		size_t blen = b64(c->key, blob);
+		int rc;
+
+		cr_assert_not_null(mkdtemp(dir));
+		snprintf(u, sizeof(u), "%s/U", dir);
+		snprintf(g, sizeof(g), "%s/G", dir);
+		kh_write(u, c->user);
+		kh_write(g, c->global);
+		cr_assert_not_null(st = dx_kh_store_new(&err));
+		rc = dx_kh_verify(st, &files, "web1", 22, blob, blen, false,
+		    "SHA256:x", &err);
+		cr_expect_eq(rc, c->want == DX_OK ? 0 : -1, "%s: rc %d", c->name, rc);
+		cr_expect_eq(err.kind, c->want, "%s: kind %s (%s)", c->name,
+		    dx_kind_name(err.kind), err.msg);
+		if (c->where != NULL) {
+			/* Paths are named in full: "DIR/G:2". */
+			if (c->where[0] == 'U' || c->where[0] == 'G')
+				snprintf(want, sizeof(want), "%s/%s", dir, c->where);
+			else if (strncmp(c->where, "revoked in ", 11) == 0)
+				snprintf(want, sizeof(want), "revoked in %s/%s", dir,
+				    c->where + 11);
+			else
+				snprintf(want, sizeof(want), "%s", c->where);
+			cr_expect(strstr(err.msg, want) != NULL, "%s: '%s' not in '%s'",
+			    c->name, want, err.msg);
+			cr_expect(strstr(err.msg, "ssh-ed25519 SHA256:x") != NULL,
+			    "%s: %s", c->name, err.msg);
+		}
+		dx_kh_store_free(st);
+		unlink(u);
+		unlink(g);
+		rmdir(dir);
+	}
+}
+
+Test(knownhosts, accept_new_rereads_a_file_another_process_changed)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", u[256], g[256], *text, *p;
+	const char *user[1] = { u }, *global[1] = { g };
+	struct dx_kh_files files = { user, 1, global, 1 };
+	struct dx_err err = { 0 };
+	struct dx_kh_store *st;
+	unsigned char blob[256];
+	size_t blen = b64(K1, blob);
+	char types[4][DX_KH_TYPE_MAX];
+	FILE *f;
+	long len;
+	int n = 0;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(u, sizeof(u), "%s/U", dir);
+	snprintf(g, sizeof(g), "%s/G", dir);
+	kh_write(u, "");
+	cr_assert_not_null(st = dx_kh_store_new(&err));
+	/* Loaded (empty) now ... */
+	cr_expect_eq(dx_kh_types(st, &files, "web1", 22, types, 4, &err), 0);
+	/* ... then another run adds the host (as dronex would, under its lock). */
+	kh_write(u, "# other run\nweb1 " ED K1 "\n");
+	cr_expect_eq(dx_kh_verify(st, &files, "web1", 22, blob, blen, true,
+	    "SHA256:x", &err), 0, "%s", err.msg);
+	cr_assert_not_null(f = fopen(u, "r"));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	cr_assert_not_null(text = calloc(1, (size_t)len + 1));
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	for (p = text; (p = strstr(p, K1)) != NULL; p++)
+		n++;
+	cr_expect_eq(n, 1, "the key is in the file %d times:\n%s", n, text);
+	/* A new host is appended once and then known. */
+	cr_expect_eq(dx_kh_verify(st, &files, "web2", 22, blob, blen, true,
+	    "SHA256:x", &err), 0, "%s", err.msg);
+	cr_expect_eq(dx_kh_verify(st, &files, "web2", 22, blob, blen, false,
+	    "SHA256:x", &err), 0, "%s", err.msg);
+	dx_kh_store_free(st);
+	free(text);
+	unlink(u);
+	rmdir(dir);
+}
+
+Test(knownhosts, a_huge_file_is_refused_without_reading_it)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", path[256];
+	struct dx_err err = { 0 };
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/huge", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	/* Sparse: 65 MiB of size, no disk. */
+	cr_assert(ftruncate(fileno(f), (off_t)DX_KH_MAX_BYTES + 1024 * 1024) == 0);
+	fclose(f);
+	cr_expect_null(dx_known_hosts_load(path, &err));
+	cr_expect(strstr(err.msg, "larger than") != NULL, "%s", err.msg);
+	unlink(path);
+	rmdir(dir);
+}

@@ -1,0 +1,242 @@
+/*
+ * test_agent.c - ssh-agent keys (SPEC 6): a real ssh-agent authenticates a
+ * drone that names no identity file (ed25519 and RSA keys); identity files
+ * named for the drone are tried before the agent; an agent that accepts
+ * and never answers costs the connect budget, not a hang, and an
+ * interrupt still ends the run.
+ *
+ * The harness gives dronex no SSH_AUTH_SOCK; a two-line wrapper script
+ * sets it for the runs here (DRONEX_BIN points at the script).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+
+/* DRONEX_BIN becomes a script that runs dronex with SSH_AUTH_SOCK=sock. */
+static void
+ag_wrap(const char *dir, const char *sock)
+{
+	char *body, *script;
+
+	cr_assert(asprintf(&body, "#!/bin/sh\nSSH_AUTH_SOCK='%s'\nexport "
+	    "SSH_AUTH_SOCK\nexec '%s' \"$@\"\n", sock, dxh_env("DRONEX_BIN")) > 0);
+	script = dxh_write_file(dir, "dronex-agent", body);
+	cr_assert(chmod(script, 0755) == 0);
+	cr_assert(setenv("DRONEX_BIN", script, 1) == 0);
+	free(body);
+	free(script);
+}
+
+/* A unix socket that listens and never accepts: connects, then silence. */
+static int
+ag_silent(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	cr_assert(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	cr_assert((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1);
+	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "%s",
+	    strerror(errno));
+	cr_assert(listen(fd, 16) == 0);
+	return fd;
+}
+
+static pid_t
+ag_spawn(const char *const *argv, const char *sock)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (sock != NULL)
+			setenv("SSH_AUTH_SOCK", sock, 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A real ssh-agent on sock (foreground, so its pid is ours) holding key. */
+static pid_t
+ag_real(const char *sock, const char *key)
+{
+	const char *agent[] = { "ssh-agent", "-D", "-a", sock, NULL };
+	const char *add[] = { "ssh-add", "-q", key, NULL };
+	struct sockaddr_un sa;
+	pid_t pid, apid;
+	int st, fd, tries;
+
+	pid = ag_spawn(agent, NULL);
+	/* Ready when a connect succeeds (the agent binds, then listens). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, sock);
+	for (tries = 0; tries < 500; tries++) {
+		cr_assert((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+		st = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (st == 0)
+			break;
+		poll(NULL, 0, 10);
+	}
+	cr_assert(tries < 500, "ssh-agent did not start");
+	apid = ag_spawn(add, sock);
+	cr_assert(waitpid(apid, &st, 0) == apid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ssh-add %s failed", key);
+	return pid;
+}
+
+static void
+ag_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+}
+
+/* A one-drone inventory; identity NULL: the drone names none. */
+static char *
+ag_inventory(const char *identity)
+{
+	json_t *inv = dxh_inv_new(1);
+	char *path;
+
+	if (identity != NULL)
+		dxh_inv_set(inv, "d-001", "identity", json_string(identity));
+	else
+		json_object_del(dxh_inv_drone(inv, "d-001"), "identity");
+	path = dxh_inv_write(inv);
+	json_decref(inv);
+	return path;
+}
+
+static void
+ag_expect_ok_with(const char *key)
+{
+	struct dxh_run r;
+	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(NULL);
+	pid_t agent;
+
+	cr_assert(asprintf(&sock, "%s/agent.sock", dir) > 0);
+	agent = ag_real(sock, key);
+	ag_wrap(dir, sock);
+	dxh_run(&r, "exec", "-i", inv, "--", "echo in", NULL);
+	ag_stop(agent);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
+	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), "in\n");
+	dxh_run_free(&r);
+	free(sock);
+	free(inv);
+	free(dir);
+}
+
+Test(agent, a_real_agent_authenticates_with_an_ed25519_key, .timeout = 30)
+{
+	ag_expect_ok_with(dxh_env("DX_TEST_KEY"));
+}
+
+Test(agent, a_real_agent_authenticates_with_an_rsa_key, .timeout = 30)
+{
+	ag_expect_ok_with(dxh_env("DX_TEST_KEY_RSA"));
+}
+
+Test(agent, an_agent_that_never_answers_costs_the_budget_not_a_hang, .timeout = 40)
+{
+	struct dxh_run r;
+	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(NULL);
+	const char *argv[] = { "exec", "-i", inv, "--connect-timeout", "1", "--",
+	    "true", NULL };
+	struct dxh_opts o = { .timeout = 30 };
+	double n;
+	int fd;
+
+	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
+	fd = ag_silent(sock);
+	ag_wrap(dir, sock);
+	dxh_run_argv(&r, argv, &o);
+	cr_expect(!r.killed, "dronex hung on a silent agent");
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connect_timeout", "%s", r.out);
+	/* The key exchange and authentication budget: 4 x --connect-timeout. */
+	n = (double)json_integer_value(json_object_get(dxh_drone(&r, "d-001"),
+	    "attempts"));
+	cr_expect(n >= 1 && r.wall < 5.5 * n + 1, "took %.1f s for %.0f attempt(s)",
+	    r.wall, n);
+	dxh_run_free(&r);
+	close(fd);
+	free(sock);
+	free(inv);
+	free(dir);
+}
+
+Test(agent, an_interrupt_ends_a_wait_on_the_agent, .timeout = 40)
+{
+	struct dxh_run r;
+	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(NULL);
+	const char *argv[] = { "exec", "-i", inv, "--connect-timeout", "10", "--",
+	    "true", NULL };
+	struct dxh_opts o = { .timeout = 30, .signal = SIGINT, .signal_after = 1 };
+	int fd;
+
+	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
+	fd = ag_silent(sock);
+	ag_wrap(dir, sock);
+	dxh_run_argv(&r, argv, &o);
+	cr_expect_eq(r.status, 130, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect(r.wall < 4, "took %.1f s", r.wall);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
+	dxh_run_free(&r);
+	close(fd);
+	free(sock);
+	free(inv);
+	free(dir);
+}
+
+Test(agent, the_drones_identity_file_is_tried_before_the_agent, .timeout = 40)
+{
+	struct dxh_run r;
+	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(dxh_env("DX_TEST_KEY"));
+	const char *argv[] = { "exec", "-i", inv, "--connect-timeout", "5", "--",
+	    "echo in", NULL };
+	struct dxh_opts o = { .timeout = 30 };
+	int fd;
+
+	/* An agent that would hang the drone if it were asked first. */
+	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
+	fd = ag_silent(sock);
+	ag_wrap(dir, sock);
+	dxh_run_argv(&r, argv, &o);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
+	cr_expect(r.wall < 3, "took %.1f s: the agent was asked first", r.wall);
+	dxh_run_free(&r);
+	close(fd);
+	free(sock);
+	free(inv);
+	free(dir);
+}
