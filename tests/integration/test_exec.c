@@ -294,25 +294,38 @@ Test(exec, a_command_killed_by_a_signal_is_reported_with_its_name, .timeout = 30
 	free(path);
 }
 
-Test(exec, a_drone_with_no_calls_is_ok_without_connecting, .timeout = 30)
+/*
+ * "ok" means reached: a drone with nothing to run (no command, no calls of
+ * its own, while another drone has some) is still connected to and
+ * authenticated.  One on a closed port fails; a reachable one is ok with
+ * one attempt and no calls.
+ */
+Test(exec, a_drone_with_no_calls_is_reached_and_fails_when_it_cannot_be, .timeout = 30)
 {
 	struct dxh_run r;
 	json_t *inv;
 	char *path;
 
-	/* d-001 points at a closed port: connecting would fail it. */
-	inv = dxh_inv_new(2);
+	inv = dxh_inv_new(3);
 	dxh_inv_set(inv, "d-001", "port", json_integer(dxh_closed_port()));
 	dxh_inv_calls(inv, "d-002", "echo mine", NULL);
 	path = dxh_inv_write(inv);
 	dxh_run(&r, "exec", "-i", path, NULL);
-	cr_expect_eq(r.status, 0, "exit %d, stderr: %.2000s", r.status, r.err);
-	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok");
-	cr_expect_null(dxh_kind(&r, "d-001"));
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %.2000s", r.status, r.err);
+	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed", "%s", r.out);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connect_refused", "%s", r.out);
 	cr_expect_eq(dxh_ncalls(&r, "d-001"), 0);
 	cr_expect_str_eq(dxh_status(&r, "d-002"), "ok");
 	cr_assert_eq(dxh_ncalls(&r, "d-002"), 1);
 	cr_expect_str_eq(dxh_call_str(&r, "d-002", 0, "stdout"), "mine\n");
+	/* d-003 has no calls either, but is reachable. */
+	cr_expect_str_eq(dxh_status(&r, "d-003"), "ok", "%s", r.out);
+	cr_expect_null(dxh_kind(&r, "d-003"));
+	cr_expect_eq(json_integer_value(json_object_get(dxh_drone(&r, "d-003"),
+	    "attempts")), 1, "%s", r.out);
+	cr_expect_eq(dxh_ncalls(&r, "d-003"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(dxh_drone(&r, "d-003"),
+	    "hostkey_type")), "ssh-ed25519", "%s", r.out);
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
