@@ -366,3 +366,39 @@ Test(exec, higher_priority_starts_first_when_drones_wait_for_a_slot, .timeout = 
 	free(order);
 	free(dir);
 }
+
+/*
+ * A call's label quotes its command cut at 60 bytes; the cut falls on a
+ * character boundary, so the message carries no half character (which
+ * the message scrubber would turn into '?').
+ */
+Test(exec, a_long_command_is_cut_on_a_character_boundary_in_messages, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv;
+	char cmd[200], want[100];
+	const char *msg;
+	char *path;
+
+	/* "echo " (5 bytes) then two-byte characters: byte 60 splits one. */
+	strcpy(cmd, "echo ");
+	for (int i = 0; i < 30; i++)
+		strcat(cmd, "\xc3\xa9");
+	strcat(cmd, " >/dev/null; exit 3");
+	/* 5 + 27 * 2 = 59 bytes is the longest whole prefix within 60. */
+	snprintf(want, sizeof(want), "'%.59s...'", cmd);
+	inv = dxh_inv_new(1);
+	dxh_inv_calls(inv, "d-001", cmd, NULL);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, NULL);
+	cr_expect_eq(r.status, 1);
+	cr_expect_str_eq(dxh_call_kind(&r, "d-001", 0), "nonzero_exit", "%s", r.out);
+	msg = json_string_value(json_object_get(json_object_get(dxh_call(&r, "d-001", 0),
+	    "error"), "message"));
+	cr_assert_not_null(msg, "%s", r.out);
+	cr_expect(strstr(msg, want) != NULL, "message '%s' does not quote %s", msg, want);
+	cr_expect(strchr(msg, '?') == NULL, "message '%s' has a scrubbed byte", msg);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+}
