@@ -60,6 +60,7 @@
 #include "identity.h"
 #include "killscript.h"
 #include "knownhosts.h"
+#include "signame.h"
 #include "ssh_exec.h"
 #include "utf8.h"
 
@@ -1223,27 +1224,6 @@ ssh_status_mark(LIBSSH2_CHANNEL *ch)
 #endif
 
 /*
- * A signal name the server sent, for the results: printable ASCII, as
- * RFC 4254 names are ("TERM", "name@domain"), and at most 32 bytes;
- * anything else is replaced by "?", so no server can put control bytes or
- * broken UTF-8 into the document.
- */
-static char *
-ssh_signal_name(const char *sig, size_t len)
-{
-	char *name;
-
-	if (len > 32)
-		len = 32;
-	if ((name = strndup(sig, len)) == NULL)
-		return NULL;
-	for (char *q = name; *q != '\0'; q++)
-		if (*q < 0x21 || *q > 0x7e)
-			*q = '?';
-	return name;
-}
-
-/*
  * Exit status and signal of a finished channel into call.  marked: the
  * exit status was marked at open (ssh_status_mark()).  Returns false when
  * the channel ended with neither an exit status nor a signal (call's
@@ -1260,14 +1240,9 @@ ssh_exit_info(struct ssh_conn *c, LIBSSH2_CHANNEL *ch,
 	(void)marked;
 	if (libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL,
 	    NULL) == 0 && sig != NULL && siglen > 0) {
-		const char *p = sig;
-
-		if (siglen > 3 && strncmp(p, "SIG", 3) == 0) {
-			p += 3;
-			siglen -= 3;
-		}
 		free(call->signal);
-		call->signal = ssh_signal_name(p, strnlen(p, siglen));
+		/* Printable ASCII only: the server chose these bytes. */
+		call->signal = dx_signal_name(sig, siglen);
 		call->exit_status = -1;
 	} else {
 #ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS

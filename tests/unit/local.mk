@@ -7,7 +7,8 @@ DX_UNIT_TESTS = \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
 	tests/unit/test_result \
-	tests/unit/test_killscript
+	tests/unit/test_killscript \
+	tests/unit/test_signame
 check_PROGRAMS += $(DX_UNIT_TESTS)
 TESTS += $(DX_UNIT_TESTS)
 DX_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -26,6 +27,8 @@ tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_signame_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_signame_LDADD = $(DX_UNIT_LDADD)
 endif
 
 # The queue tests again, compiled against tests/tsan/criterion/criterion.h
