@@ -1394,8 +1394,11 @@ cut:
 	kill_until = dx_now_ms() + (hurry ? SSH_KILL_BUDGET_MS : SSH_KILL_CALL_MS);
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
-	if (!ssh_kill_confirmed(mark = ssh_kill(c, kill_until, hurry)))
+	if (!ssh_kill_confirmed(mark = ssh_kill(c, kill_until, hurry))) {
 		ssh_kill_unconfirmed(err, mark);
+		/* Nothing says it will end: take what came, wait no more. */
+		kill_until = dx_now_ms();
+	}
 	if (c->healthy) {
 		struct dx_err ignored;
 

@@ -64,10 +64,14 @@ ch_sshd_start(struct ch_sshd *s, const char *extra, const char *bind)
 	char cmd[1024], *env, *path, *port;
 
 	s->dir = dxh_tmpdir();
-	snprintf(cmd, sizeof(cmd), "DX_SSHD_EXTRA_CONFIG='%s' DX_SSHD_BIND='%s' "
-	    "'%s' start '%s' >/dev/null", extra ? extra : "", bind ? bind : "",
-	    DX_SSHD_TEST, s->dir);
+	/* Through the environment: the config lines may hold any quote. */
+	setenv("DX_SSHD_EXTRA_CONFIG", extra ? extra : "", 1);
+	setenv("DX_SSHD_BIND", bind ? bind : "", 1);
+	snprintf(cmd, sizeof(cmd), "'%s' start '%s' >/dev/null", DX_SSHD_TEST,
+	    s->dir);
 	cr_assert_eq(system(cmd), 0, "could not start an sshd: %s", cmd);
+	unsetenv("DX_SSHD_EXTRA_CONFIG");
+	unsetenv("DX_SSHD_BIND");
 	cr_assert(asprintf(&path, "%s/env", s->dir) > 0);
 	env = dxh_read_file(path);
 	cr_assert_not_null(env);
@@ -390,4 +394,43 @@ Test(chan, a_call_cut_by_unanswered_keepalives_may_still_run, .timeout = 40)
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
+}
+
+/*
+ * A kill script that ends without a word proves nothing.  Here a
+ * ForceCommand (as on a locked-down drone) runs every other command but
+ * swallows the kill script: the script's channel ends with no marker, and
+ * the call must say that its command may still run (it does).
+ */
+Test(chan, a_kill_script_that_says_nothing_confirms_nothing, .timeout = 40)
+{
+	struct ch_sshd s;
+	struct dxh_run r;
+	json_t *inv;
+	char *path;
+
+	cr_assert_eq(dxh_count_procs("sleep 30.723"), 0, "a 'sleep 30.723' is already running");
+	ch_sshd_start(&s, "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in "
+	    "exec\\ /bin/sh\\ -c*) exit 0;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac",
+	    NULL);
+	inv = dxh_inv_new(1);
+	ch_sshd_drone(&s, inv, "d-001");
+	dxh_inv_calls(inv, "d-001", "echo through", "sleep 30.723", NULL);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, "-t", "1", NULL);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+	/* The premise: the ForceCommand runs ordinary commands. */
+	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), "through\n", "%s", r.out);
+	cr_expect_str_eq(dxh_call_kind(&r, "d-001", 1), "call_timeout", "%s", r.out);
+	cr_expect(fu_maybe_running(&r, "d-001"),
+	    "a silent kill script was taken as proof: %s", r.out);
+	/* And dronex does not wait for a close that nothing announced. */
+	cr_expect_leq(r.wall, 4.0, "took %.2f s with -t 1", r.wall);
+	cr_expect_eq(dxh_count_procs("sleep 30.723"), 1,
+	    "the premise failed: the command did not survive the swallowed script");
+	fu_kill_exact("sleep 30.723");
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+	ch_sshd_stop(&s);
 }
