@@ -1011,10 +1011,22 @@ ssh_drain(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct dx_call_result *call,
 		    SSH_OWE_READ : SSH_OWE_NONE;
 		if (got)
 			continue;
-		if (libssh2_channel_eof(ch) == 1)
-			break;
-		/* Both at 0 without EOF: closed without EOF; stop reading. */
-		if (n[0] == 0 && n[1] == 0)
+		if (libssh2_channel_eof(ch) == 1) {
+			if (in == NULL || in->done)
+				break;
+			/*
+			 * Its output ended, but the command may still read
+			 * its input: feed it until it closes the channel.
+			 */
+			if ((r = libssh2_channel_wait_closed(ch)) == 0)
+				return 0;
+			if (r != LIBSSH2_ERROR_EAGAIN) {
+				if (ssh_rc_fatal(r))
+					return ssh_lost(c, err);
+				break;
+			}
+		} else if (n[0] == 0 && n[1] == 0)
+			/* Both at 0 without EOF: closed without EOF. */
 			return 0;
 		if ((r = ssh_wait(c, 0, until, err)) != 0)
 			return r;

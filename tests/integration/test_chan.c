@@ -259,6 +259,41 @@ Test(chan, one_mib_of_stdin_through_cat_does_not_deadlock, .timeout = 40)
 	free(data);
 }
 
+/*
+ * A command that does not read its input ends without waiting for it, and
+ * one whose output is closed still gets all of it before it ends.
+ */
+Test(chan, stdin_is_fed_until_the_command_closes_the_channel, .timeout = 40)
+{
+	size_t len = 1024 * 1024;
+	char *data = malloc(len), *dir, *c1, *c2;
+	const char *calls[3];
+	struct ch_seen seen;
+	double t0;
+
+	cr_assert_not_null(data);
+	memset(data, 'x', len);
+	dir = dxh_tmpdir();
+	cr_assert(asprintf(&c1, "exec >/dev/null 2>&1; cat > %s/got", dir) > 0);
+	cr_assert(asprintf(&c2, "wc -c < %s/got", dir) > 0);
+	calls[0] = "true";
+	calls[1] = c1;
+	calls[2] = c2;
+	t0 = dxh_now();
+	ch_lib_run(calls, 3, data, len, &seen);
+	cr_assert_eq(seen.status, DX_ST_OK, "%s: %s", dx_kind_name(seen.error.kind),
+	    seen.error.msg);
+	cr_expect_leq(dxh_now() - t0, 10.0);
+	cr_assert_eq(seen.ncalls, 3);
+	cr_expect_eq(atol(seen.out[2] ? seen.out[2] : "-1"), (long)len,
+	    "the command with its output closed got '%s' bytes", seen.out[2]);
+	ch_seen_free(&seen);
+	free(c1);
+	free(c2);
+	free(dir);
+	free(data);
+}
+
 /* No exit status. */
 
 /*
