@@ -6,10 +6,11 @@
  * an interrupt is ended by a second channel on the same session running
  * this script.  It is sent as one line because the drone's login shell
  * parses it first, and not every login shell accepts a newline inside
- * quotes.  It uses no "!" (csh) and only the kill forms that dash, bash
- * and BusyBox ash all accept ("kill -TERM -PGID": ash refuses "--").
+ * quotes.  It uses only the kill forms that dash, bash and BusyBox ash all
+ * accept ("kill -TERM -PGID": ash refuses "--").
  *
- * Every outcome is said with a marker line on stdout, so that dronex
+ * Every outcome is said with a marker line on stdout (a line of one
+ * letter, never taken from anything else the shell prints), so that dronex
  * claims only what the script saw (killscript.h lists them); a script
  * that ends without a marker (no /bin/sh, a broken link) proves nothing.
  * Part by part:

@@ -13,8 +13,9 @@
  * is already gone (its parent then being init or a subreaper) never
  * touches unrelated processes.
  *
- * Its first line on stdout says what it did; no line at all proves
- * nothing (the command may still be running).
+ * It says what it did with a line of one letter on stdout (a login
+ * shell's start-up files may print other lines before it); no such line
+ * proves nothing (the command may still be running).
  */
 #define DX_KILL_TERM	'k'	/* TERM went out (KILL follows the grace) */
 #define DX_KILL_NONE	'n'	/* nothing was left to signal */

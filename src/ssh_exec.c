@@ -1069,30 +1069,34 @@ ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 }
 
 /*
- * Reads the kill script's stdout until its first marker (killscript.h),
- * within until.  Returns the marker, or 0 when none came: the script
- * ended without one, the channel failed or the budget ran out.
+ * Reads the kill script's stdout until its first marker (killscript.h), a
+ * line of its own, so that what a login shell's start-up files print
+ * ("ok") is never taken for one; within until.  Returns the marker, or 0
+ * when none came: the script ended without one, the channel failed or the
+ * budget ran out.
  */
 static char
 ssh_kill_marker(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 {
 	struct dx_err ignored;
-	char buf[64];
+	char buf[64], line = 0;
+	size_t len = 0;		/* bytes of the current line */
 	ssize_t n;
 
 	for (;;) {
 		n = libssh2_channel_read(ch, buf, sizeof(buf));
 		if (n > 0) {
-			for (ssize_t i = 0; i < n; i++)
-				switch (buf[i]) {
-				case DX_KILL_TERM:
-				case DX_KILL_NONE:
-				case DX_KILL_GUARD:
-				case DX_KILL_ERROR:
-					return buf[i];
-				default:
-					break;
+			for (ssize_t i = 0; i < n; i++) {
+				if (buf[i] != '\n') {
+					line = len++ == 0 ? buf[i] : 0;
+					continue;
 				}
+				if (len == 1 && (line == DX_KILL_TERM ||
+				    line == DX_KILL_NONE || line == DX_KILL_GUARD ||
+				    line == DX_KILL_ERROR))
+					return line;
+				len = 0;
+			}
 			continue;
 		}
 		/* End of file with no marker proves nothing. */

@@ -438,8 +438,9 @@ Test(chan, a_call_cut_by_unanswered_keepalives_may_still_run, .timeout = 40)
 /*
  * A kill script that ends without a word proves nothing.  Here a
  * ForceCommand (as on a locked-down drone) runs every other command but
- * swallows the kill script: the script's channel ends with no marker, and
- * the call must say that its command may still run (it does).
+ * swallows the kill script: the script's channel ends with no marker (only
+ * a start-up file's "ok"), and the call must say that its command may
+ * still run (it does).
  */
 Test(chan, a_kill_script_that_says_nothing_confirms_nothing, .timeout = 40)
 {
@@ -452,6 +453,19 @@ Test(chan, a_kill_script_that_says_nothing_confirms_nothing, .timeout = 40)
 	ch_sshd_start(&s, "ForceCommand case \"$SSH_ORIGINAL_COMMAND\" in "
 	    "exec\\ /bin/sh\\ -c*) exit 0;; *) eval \"$SSH_ORIGINAL_COMMAND\";; esac",
 	    NULL);
+	/*
+	 * And the login shell's start-up file greets the kill script with
+	 * "ok", which holds a 'k' but is no marker line.
+	 */
+	{
+		char *home, *rc;
+
+		cr_assert(asprintf(&home, "%s/home", s.dir) > 0);
+		rc = dxh_write_file(home, ".bashrc", "case \"$SSH_ORIGINAL_COMMAND\" in "
+		    "\"exec /bin/sh -c\"*) echo ok;; esac\n");
+		free(rc);
+		free(home);
+	}
 	inv = dxh_inv_new(1);
 	ch_sshd_drone(&s, inv, "d-001");
 	dxh_inv_calls(inv, "d-001", "echo through", "sleep 30.723", NULL);
