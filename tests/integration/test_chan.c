@@ -487,3 +487,40 @@ Test(chan, a_kill_script_that_says_nothing_confirms_nothing, .timeout = 40)
 	free(path);
 	ch_sshd_stop(&s);
 }
+
+/*
+ * A wrapper between sshd and the commands (a ForceCommand that forks):
+ * the kill script's parent is then that shell, not sshd, so its guard
+ * refuses ("g"), and the call says the command may still run, and why.
+ */
+Test(chan, a_kill_script_refused_by_its_guard_says_so, .timeout = 40)
+{
+	struct ch_sshd s;
+	struct dxh_run r;
+	json_t *inv;
+	const char *msg;
+	char *path;
+
+	cr_assert_eq(dxh_count_procs("sleep 30.731"), 0, "a 'sleep 30.731' is already running");
+	ch_sshd_start(&s, "ForceCommand /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"; exit $?",
+	    NULL);
+	inv = dxh_inv_new(1);
+	ch_sshd_drone(&s, inv, "d-001");
+	dxh_inv_calls(inv, "d-001", "sleep 30.731", NULL);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, "-t", "1", NULL);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "call_timeout", "%s", r.out);
+	cr_expect(fu_maybe_running(&r, "d-001"),
+	    "a refused kill script was taken as proof: %s", r.out);
+	msg = json_string_value(json_object_get(json_object_get(dxh_drone(&r, "d-001"),
+	    "error"), "message"));
+	cr_expect(msg != NULL && strstr(msg, "not sshd") != NULL,
+	    "the message does not say why: %s", msg);
+	cr_expect_leq(r.wall, 4.0, "took %.2f s with -t 1", r.wall);
+	fu_kill_exact("sleep 30.731");
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+	ch_sshd_stop(&s);
+}
