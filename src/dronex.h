@@ -173,7 +173,9 @@ enum dx_kind	dx_ctl_aborted(const struct dx_ctl *);
  * res: calls, error, calls_sent, kex, hostkey_type, hostkey_checked.  It must
  * return by ctl->deadline (when set) and soon after an abort, must not touch
  * any other drone's state, and must release what it allocated except what
- * it stored in res.  A drone with no calls is never handed to it.
+ * it stored in res.  A drone with no calls is handed to it too: it must
+ * still reach the drone (dx_ssh_exec() connects and authenticates), since
+ * "ok" means the drone was reached.
  */
 typedef void	(*dx_exec_fn)(void *arg, const struct dx_job *job,
 		    const struct dx_ctl *ctl, struct dx_result *res);

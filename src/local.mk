@@ -18,6 +18,7 @@ src_libdronex_a_SOURCES = \
 	src/knownhosts.c src/knownhosts.h src/khstore.c \
 	src/identity.c src/identity.h \
 	src/killscript.c src/killscript.h \
+	src/signame.c src/signame.h \
 	src/ssh_exec.c src/ssh_exec.h
 
 bin_PROGRAMS += src/dronex

@@ -32,8 +32,8 @@
  * result (calls and their output) lives only from exec until done()
  * returns, and memory is bounded by the fan-out, not by the fleet.
  *
- * A drone with no calls is never connected to: it is ok at once, with no
- * thread, no exec and no attempts.
+ * A drone with no calls goes to the executor like any other: "ok" means
+ * the drone was reached (connected and authenticated), never assumed.
  *
  * Status: a drone whose result carries no error (DX_OK) is ok, any other is
  * failed; drones that never started are skipped.
@@ -673,7 +673,6 @@ dx_queue_run(struct dx_queue *q, dx_done_fn done, void *done_arg,
 {
 	struct queue_run r;
 	struct queue_key *keys = NULL;
-	struct dx_result res;
 	size_t *batch = NULL;
 	size_t i, nslots, stack;
 	bool have_attr = false;
@@ -726,10 +725,8 @@ dx_queue_run(struct dx_queue *q, dx_done_fn done, void *done_arg,
 	sigaddset(&r.blocked, SIGQUIT);
 	sigaddset(&r.blocked, SIGPIPE);
 
-	/* Start order: priority, then add order, of drones that have calls. */
+	/* Start order: priority, then add order. */
 	for (i = 0; i < q->njobs; i++) {
-		if (q->jobs[i].ncalls == 0)
-			continue;
 		keys[r.norder].priority = q->jobs[i].priority;
 		keys[r.norder].index = i;
 		r.norder++;
@@ -740,14 +737,6 @@ dx_queue_run(struct dx_queue *q, dx_done_fn done, void *done_arg,
 
 	if (q->opts.deadline_ms > 0)
 		q->ctl.deadline = dx_now_ms() + q->opts.deadline_ms;
-
-	/* A drone with nothing to run needs no connection: it is ok now. */
-	for (i = 0; i < q->njobs; i++) {
-		if (q->jobs[i].ncalls > 0)
-			continue;
-		memset(&res, 0, sizeof(res));
-		queue_finish(q, &r, i, DX_ST_OK, &res);
-	}
 
 	for (;;) {
 		/* Without this a passed deadline would make the wait spin. */

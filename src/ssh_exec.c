@@ -66,7 +66,9 @@
 #include "killscript.h"
 #include "knownhosts.h"
 #include "resolve.h"
+#include "signame.h"
 #include "ssh_exec.h"
+#include "utf8.h"
 
 #define SSH_EXPIRED		1	/* ssh_wait(): the phase budget is spent */
 #define SSH_READ_BUF		32768	/* per read; on the drone's stack */
@@ -116,7 +118,11 @@ ssh_fmt_ms(char *buf, size_t size, int64_t ms)
 	return buf;
 }
 
-/* "call 2 'cmd'" with the command cut at 60 bytes or its first newline. */
+/*
+ * "call 2 'cmd'" with the command cut at 60 bytes (on a character
+ * boundary, so a message never ends in half a character) or its first
+ * newline.
+ */
 static void
 ssh_call_label(char *buf, size_t size, size_t idx, const char *cmd)
 {
@@ -124,7 +130,7 @@ ssh_call_label(char *buf, size_t size, size_t idx, const char *cmd)
 	bool cut = n > 60 || cmd[n] != '\0';
 
 	if (n > 60)
-		n = 60;
+		n = dx_utf8_cut(cmd, n, 60);
 	snprintf(buf, size, "call %zu '%.*s%s'", idx + 1, (int)n, cmd,
 	    cut ? "..." : "");
 }
@@ -198,7 +204,12 @@ ssh_keepalive(struct ssh_conn *c, int64_t now, struct dx_err *err)
 	}
 	c->ka_unanswered++;
 	rc = libssh2_keepalive_send(c->s, &next);
-	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN)
+	/*
+	 * BAD_USE: a packet of ours (stdin data, a window adjust) is half
+	 * sent and libssh2 sends nothing else until it is; the keepalive is
+	 * skipped, and still counts as unanswered.
+	 */
+	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN && rc != LIBSSH2_ERROR_BAD_USE)
 		return ssh_lost(c, err);
 	if (next <= 0)
 		next = c->ssh->opts.keepalive_s;
@@ -927,21 +938,99 @@ ssh_auth(struct ssh_conn *c, int64_t until, struct dx_err *err)
 }
 
 /*
+ * A call's standard input on its way out: the --stdin bytes (or none),
+ * then EOF.  done once EOF went out, or once the command stopped taking
+ * input (its side closed: the rest is not sent).
+ */
+struct ssh_input {
+	const char	*data;
+	size_t		 len;
+	size_t		 pos;
+	bool		 done;
+};
+
+/* What the last EAGAIN left half sent; libssh2 must resume it first. */
+enum ssh_owe { SSH_OWE_NONE = 0, SSH_OWE_WRITE, SSH_OWE_READ };
+
+static bool
+ssh_sending(const struct ssh_conn *c)
+{
+	return (libssh2_session_block_directions(c->s) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0;
+}
+
+/*
+ * One step of sending in to ch: a chunk of data, or EOF after the last.
+ * Returns 1 on progress, 0 when blocked (*owe says whether a packet is
+ * half sent), -1 with err set when the session is gone.
+ */
+static int
+ssh_feed(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct ssh_input *in,
+    enum ssh_owe *owe, struct dx_err *err)
+{
+	ssize_t w;
+
+	if (in->pos < in->len)
+		w = libssh2_channel_write(ch, in->data + in->pos, in->len - in->pos);
+	else
+		w = libssh2_channel_send_eof(ch);
+	*owe = SSH_OWE_NONE;
+	if (w == LIBSSH2_ERROR_EAGAIN) {
+		if (ssh_sending(c))
+			*owe = SSH_OWE_WRITE;
+		return 0;
+	}
+	if (w < 0) {
+		if (w == LIBSSH2_ERROR_CHANNEL_CLOSED ||
+		    w == LIBSSH2_ERROR_CHANNEL_EOF_SENT || !ssh_rc_fatal((int)w)) {
+			/* The command's side is closing: it takes no more. */
+			in->done = true;
+			return 1;
+		}
+		return ssh_lost(c, err);
+	}
+	if (in->pos < in->len) {
+		/* 0: the window is full until the command reads more. */
+		in->pos += (size_t)w;
+		return w > 0;
+	}
+	in->done = true;
+	return 1;
+}
+
+/*
  * Reads stdout and stderr of ch into call (NULL: discard) until the remote
- * side has sent EOF and closed the channel.  Returns 0, SSH_EXPIRED, or -1
- * with err set (connection lost, channel error, output, deadline, abort).
+ * side has sent EOF and closed the channel, meanwhile sending in (NULL:
+ * nothing to send) so that a command that echoes its input cannot stall
+ * on a full window in either direction.  libssh2 must finish a half-sent
+ * packet before it sends another (a write, a read's window adjust), so
+ * after an EAGAIN that left one the same operation is resumed first.
+ * Returns 0, SSH_EXPIRED, or -1 with err set (connection lost, channel
+ * error, output, deadline, abort).
  */
 static int
 ssh_drain(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct dx_call_result *call,
-    int64_t until, struct dx_err *err)
+    struct ssh_input *in, int64_t until, struct dx_err *err)
 {
 	char buf[SSH_READ_BUF];
+	enum ssh_owe owe = SSH_OWE_NONE;
 	ssize_t n[2];
 	int r;
 
 	for (;;) {
 		bool got = false;
 
+		if (in != NULL && !in->done && owe != SSH_OWE_READ) {
+			if ((r = ssh_feed(c, ch, in, &owe, err)) == -1)
+				return -1;
+			got = r == 1;
+			if (owe == SSH_OWE_WRITE) {
+				if ((r = ssh_wait(c, 0, until, err)) != 0)
+					return r;
+				continue;
+			}
+		}
+		n[0] = n[1] = LIBSSH2_ERROR_EAGAIN;
 		for (int k = 0; k < 2; k++) {
 			n[k] = libssh2_channel_read_ex(ch, k == 0 ? 0 :
 			    SSH_EXTENDED_DATA_STDERR, buf, sizeof(buf));
@@ -959,12 +1048,26 @@ ssh_drain(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct dx_call_result *call,
 				    c->what, ssh_errmsg(c->s));
 			}
 		}
+		owe = !got && n[1] == LIBSSH2_ERROR_EAGAIN && ssh_sending(c) ?
+		    SSH_OWE_READ : SSH_OWE_NONE;
 		if (got)
 			continue;
-		if (libssh2_channel_eof(ch) == 1)
-			break;
-		/* Both at 0 without EOF: closed without EOF; stop reading. */
-		if (n[0] == 0 && n[1] == 0)
+		if (libssh2_channel_eof(ch) == 1) {
+			if (in == NULL || in->done)
+				break;
+			/*
+			 * Its output ended, but the command may still read
+			 * its input: feed it until it closes the channel.
+			 */
+			if ((r = libssh2_channel_wait_closed(ch)) == 0)
+				return 0;
+			if (r != LIBSSH2_ERROR_EAGAIN) {
+				if (ssh_rc_fatal(r))
+					return ssh_lost(c, err);
+				break;
+			}
+		} else if (n[0] == 0 && n[1] == 0)
+			/* Both at 0 without EOF: closed without EOF. */
 			return 0;
 		if ((r = ssh_wait(c, 0, until, err)) != 0)
 			return r;
@@ -1007,32 +1110,46 @@ ssh_channel_end(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 }
 
 /*
- * Reads the kill script's stdout until its "k" (TERM went out) or its end
- * (nothing was left to signal), within until.  True if either came.
+ * Reads the kill script's stdout until its first marker (killscript.h), a
+ * line of its own, so that what a login shell's start-up files print
+ * ("ok") is never taken for one; within until.  Returns the marker, or 0
+ * when none came: the script ended without one, the channel failed or the
+ * budget ran out.
  */
-static bool
-ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
+static char
+ssh_kill_marker(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
 {
 	struct dx_err ignored;
-	char buf[64];
+	char buf[64], line = 0;
+	size_t len = 0;		/* bytes of the current line */
 	ssize_t n;
 
 	for (;;) {
 		n = libssh2_channel_read(ch, buf, sizeof(buf));
 		if (n > 0) {
-			if (memchr(buf, 'k', (size_t)n) != NULL)
-				return true;
+			for (ssize_t i = 0; i < n; i++) {
+				if (buf[i] != '\n') {
+					line = len++ == 0 ? buf[i] : 0;
+					continue;
+				}
+				if (len == 1 && (line == DX_KILL_TERM ||
+				    line == DX_KILL_NONE || line == DX_KILL_GUARD ||
+				    line == DX_KILL_ERROR))
+					return line;
+				len = 0;
+			}
 			continue;
 		}
+		/* End of file with no marker proves nothing. */
 		if (n == 0 && libssh2_channel_eof(ch))
-			return true;
+			return 0;
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 			if (ssh_rc_fatal((int)n))
 				ssh_mark_dead(c);
-			return false;
+			return 0;
 		}
 		if (ssh_wait(c, 0, until, &ignored) != 0)
-			return false;
+			return 0;
 	}
 }
 
@@ -1041,20 +1158,21 @@ ssh_kill_started(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int64_t until)
  * dx_kill_script().  Bounded by until; never watches the abort pipe.
  * hurry: the drone is done (deadline, interrupt), so stop once TERM went
  * out and drop the connection instead of waiting out the script's grace.
- * True if the script confirmed within until that TERM went out (or that
- * nothing was left); false if the command may still run on the drone.
+ * Returns the script's marker (DX_KILL_TERM or DX_KILL_NONE: the end is
+ * confirmed), or 0 when the script could not be run or said nothing in
+ * time: then the command may still run on the drone.
  */
-static bool
+static char
 ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 {
 	LIBSSH2_CHANNEL *ch;
 	struct dx_err ignored;
 	char saved[sizeof(c->what)];
-	bool done = false;
+	char mark = 0;
 	int r;
 
 	if (!c->healthy)
-		return false;
+		return 0;
 	memcpy(saved, c->what, sizeof(saved));
 	c->cleanup = true;
 	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
@@ -1075,65 +1193,132 @@ ssh_kill(struct ssh_conn *c, int64_t until, bool hurry)
 		if (ssh_wait(c, 0, until, &ignored) != 0)
 			break;
 	if (r == 0) {
-		done = ssh_kill_started(c, ch, until);
+		mark = ssh_kill_marker(c, ch, until);
 		if (hurry)
 			ssh_mark_dead(c);
-		else if (done)
+		else if (mark == DX_KILL_TERM)
 			/* Its grace and KILL, before the next call starts. */
-			ssh_drain(c, ch, NULL, until, &ignored);
+			ssh_drain(c, ch, NULL, NULL, until, &ignored);
 	} else if (r != LIBSSH2_ERROR_EAGAIN && ssh_rc_fatal(r))
 		ssh_mark_dead(c);
 	ssh_channel_end(c, ch, until);
 out:
 	c->cleanup = false;
 	memcpy(c->what, saved, sizeof(saved));
-	return done;
+	return mark;
 }
 
 /*
- * Says in err that a cut command was not confirmed ended: the kill did not
- * get through in its budget (an overloaded drone, a dying link).
+ * Says in err that the end of a cut command is not confirmed, and why
+ * when the kill script said (mark; 0: it did not run or said nothing).
  */
 static void
-ssh_kill_unconfirmed(struct dx_err *err)
+ssh_kill_unconfirmed(struct dx_err *err, char mark)
 {
-	static const char note[] = "; it may still be running on the drone";
+	const char *why = mark == DX_KILL_GUARD ? " (the kill script's parent "
+	    "is not sshd)" : mark == DX_KILL_ERROR ? " (the kill script could "
+	    "not list processes)" : "";
 	size_t len = strlen(err->msg);
 
-	if (len + sizeof(note) <= sizeof(err->msg))
-		memcpy(err->msg + len, note, sizeof(note));
+	snprintf(err->msg + len, sizeof(err->msg) - len,
+	    "; it may still be running on the drone%s", why);
 }
 
-/* Exit status and signal of a finished channel into call. */
-static void
+static bool
+ssh_kill_confirmed(char mark)
+{
+	return mark == DX_KILL_TERM || mark == DX_KILL_NONE;
+}
+
+#ifndef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
+/*
+ * libssh2 1.10 has no libssh2_channel_has_exit_status(): its channel's
+ * exit_status starts at 0 and is written only when an "exit-status"
+ * request arrives, so a channel the server closed without one (sshd's
+ * ChannelTimeout, some appliances) reads as exit 0.  Nothing in its API
+ * tells the two apart: the flags (EOF, close), the order they come in and
+ * the exit signal are the same.  So the field itself is marked: right
+ * after the channel opens, before any exec, SSH_NO_STATUS is written into
+ * it, and a status that still reads SSH_NO_STATUS at the end never came.
+ * The layout below is 1.10.0's own (libssh2_priv.h: struct
+ * _LIBSSH2_CHANNEL begins with a list node, the channel type and its
+ * length, then exit_status); the mark is used only when the library that
+ * runs is 1.10.0 and libssh2_channel_get_exit_status() reads the value
+ * written, else the field is restored at once and 0 is trusted as before.
+ */
+struct ssh_l2_channel_head {
+	void		*node[3];
+	unsigned char	*channel_type;
+	unsigned	 channel_type_len;
+	int		 exit_status;
+};
+
+#define SSH_NO_STATUS	(INT_MIN + 0x5e1f)	/* no server sends this */
+
+static bool
+ssh_status_mark(LIBSSH2_CHANNEL *ch)
+{
+	static int layout = -1;		/* -1 unknown, 0 no, 1 yes */
+	int *p;
+
+	if (layout == -1) {
+		const char *v = libssh2_version(0);
+
+		layout = LIBSSH2_VERSION_NUM == 0x010a00 && v != NULL &&
+		    strcmp(v, "1.10.0") == 0;
+	}
+	if (layout != 1)
+		return false;
+	p = &((struct ssh_l2_channel_head *)(void *)ch)->exit_status;
+	if (*p != 0 || libssh2_channel_get_exit_status(ch) != 0)
+		return false;
+	*p = SSH_NO_STATUS;
+	if (libssh2_channel_get_exit_status(ch) == SSH_NO_STATUS)
+		return true;
+	*p = 0;
+	return false;
+}
+#endif
+
+/*
+ * Exit status and signal of a finished channel into call.  marked: the
+ * exit status was marked at open (ssh_status_mark()).  Returns false when
+ * the channel ended with neither an exit status nor a signal (call's
+ * exit_status then stays -1).
+ */
+static bool
 ssh_exit_info(struct ssh_conn *c, LIBSSH2_CHANNEL *ch,
-    struct dx_call_result *call)
+    struct dx_call_result *call, bool marked)
 {
 	char *sig = NULL;
 	size_t siglen = 0;
+	bool got = true;
 
+	(void)marked;
 	if (libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL,
 	    NULL) == 0 && sig != NULL && siglen > 0) {
-		const char *p = sig;
-
-		if (siglen > 3 && strncmp(p, "SIG", 3) == 0) {
-			p += 3;
-			siglen -= 3;
-		}
 		free(call->signal);
-		call->signal = strndup(p, siglen);
+		/* Printable ASCII only: the server chose these bytes. */
+		call->signal = dx_signal_name(sig, siglen);
 		call->exit_status = -1;
 	} else {
 #ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
 		if (libssh2_channel_has_exit_status(ch))
 			call->exit_status = libssh2_channel_get_exit_status(ch);
+		else
+			got = false;
 #else
-		/* 1.10 cannot tell "no exit status" from 0 (LIBSSH2-NOTES). */
-		call->exit_status = libssh2_channel_get_exit_status(ch);
+		int st = libssh2_channel_get_exit_status(ch);
+
+		if (marked && st == SSH_NO_STATUS)
+			got = false;
+		else
+			call->exit_status = st;
 #endif
 	}
 	if (sig != NULL)
 		libssh2_free(c->s, sig);
+	return got;
 }
 
 /*
@@ -1147,10 +1332,11 @@ ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
 {
 	LIBSSH2_CHANNEL *ch = NULL;
 	struct dx_err *err = &call->error;
-	char label[100], tbuf[32];
+	struct ssh_input in;
+	char label[100], tbuf[32], mark;
 	int64_t start, until = 0, kill_until, dl = c->ctl->deadline;
 	int64_t tmo = c->ssh->opts.call_timeout_ms;
-	bool hurry;
+	bool hurry, marked = false;
 	int r, rc = 0;
 
 	start = dx_now_ms();
@@ -1158,6 +1344,9 @@ ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
 		until = start + tmo;
 	ssh_call_label(label, sizeof(label), idx, cmd);
 	snprintf(c->what, sizeof(c->what), " during %s", label);
+	memset(&in, 0, sizeof(in));
+	in.data = c->ssh->opts.stdin_data;
+	in.len = in.data != NULL ? c->ssh->opts.stdin_len : 0;
 
 	while ((ch = libssh2_channel_open_session(c->s)) == NULL) {
 		r = libssh2_session_last_errno(c->s);
@@ -1182,6 +1371,9 @@ ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
 			goto out;
 		}
 	}
+#ifndef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
+	marked = ssh_status_mark(ch);
+#endif
 	/* From here on the command may run: a retry must never send it again. */
 	c->res->calls_sent++;
 	while ((r = libssh2_channel_process_startup(ch, "exec", 4, cmd,
@@ -1191,16 +1383,42 @@ ssh_call(struct ssh_conn *c, size_t idx, const char *cmd,
 	}
 	if (r != 0) {
 		if (ssh_rc_fatal(r)) {
+			/* The request may have reached the drone before the end. */
 			ssh_lost(c, err);
+			ssh_kill_unconfirmed(err, 0);
 			rc = -1;
 		} else
 			dx_err_set(err, DX_CHANNEL, "%s was refused by %s: %s", label,
 			    c->hp, ssh_errmsg(c->s));
 		goto out;
 	}
-	if ((r = ssh_drain(c, ch, call, until, err)) != 0)
+	/*
+	 * stdin: the --stdin bytes then EOF, or EOF at once, so that a
+	 * command that reads its input (cat, bash -s) never waits for a
+	 * keyboard.  The EOF is one packet, sent with no round trip.
+	 */
+	if ((r = ssh_drain(c, ch, call, &in, until, err)) != 0)
 		goto cut;
-	ssh_exit_info(c, ch, call);
+	if (!ssh_exit_info(c, ch, call, marked)) {
+		/*
+		 * Closed with no exit status (sshd's ChannelTimeout, an
+		 * appliance): nothing says how the command ended, or that it
+		 * did.  End it as a cut one; the kill script says whether
+		 * anything was left.
+		 */
+		dx_err_set(err, DX_CHANNEL, "%s: the channel closed with no exit "
+		    "status from %s", label, c->hp);
+		ssh_channel_end(c, ch, dx_now_ms() + 1000);
+		ch = NULL;
+		kill_until = dx_now_ms() + SSH_KILL_CALL_MS;
+		if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
+			kill_until = dl + SSH_KILL_SLACK_MS;
+		if (!ssh_kill_confirmed(mark = ssh_kill(c, kill_until, false)))
+			ssh_kill_unconfirmed(err, mark);
+		if (!c->healthy)
+			rc = -1;
+		goto out;
+	}
 	ssh_channel_end(c, ch, dx_now_ms() + 1000);
 	ch = NULL;
 	if (!c->healthy)
@@ -1213,8 +1431,11 @@ cut:
 		dx_err_set(err, DX_CALL_TIMEOUT, "%s timed out after %s", label,
 		    ssh_fmt_ms(tbuf, sizeof(tbuf), tmo));
 	if (err->kind == DX_CONNECTION_LOST || !c->healthy) {
-		if (err->kind != DX_CONNECTION_LOST)
-			ssh_kill_unconfirmed(err);
+		/*
+		 * No way left to reach the drone (lost, unanswered keepalives,
+		 * a frozen peer): the command's end is not known.
+		 */
+		ssh_kill_unconfirmed(err, 0);
 		rc = -1;
 		goto out;
 	}
@@ -1230,15 +1451,18 @@ cut:
 	kill_until = dx_now_ms() + (hurry ? SSH_KILL_BUDGET_MS : SSH_KILL_CALL_MS);
 	if (dl != 0 && dl + SSH_KILL_SLACK_MS < kill_until)
 		kill_until = dl + SSH_KILL_SLACK_MS;
-	if (!ssh_kill(c, kill_until, hurry))
-		ssh_kill_unconfirmed(err);
+	if (!ssh_kill_confirmed(mark = ssh_kill(c, kill_until, hurry))) {
+		ssh_kill_unconfirmed(err, mark);
+		/* Nothing says it will end: take what came, wait no more. */
+		kill_until = dx_now_ms();
+	}
 	if (c->healthy) {
 		struct dx_err ignored;
 
 		/* Whatever the command wrote before it ended is kept. */
 		c->cleanup = true;
-		if (ssh_drain(c, ch, call, kill_until, &ignored) == 0)
-			ssh_exit_info(c, ch, call);
+		if (ssh_drain(c, ch, call, NULL, kill_until, &ignored) == 0)
+			ssh_exit_info(c, ch, call, marked);
 		c->cleanup = false;
 		call->exit_status = -1;
 	}

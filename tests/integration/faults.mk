@@ -12,7 +12,8 @@ DX_FAULT_TESTS = \
 	tests/integration/test_signals \
 	tests/integration/test_scale \
 	tests/integration/test_library \
-	tests/integration/test_cli_signals
+	tests/integration/test_cli_signals \
+	tests/integration/test_chan
 check_PROGRAMS += $(DX_FAULT_TESTS)
 TESTS += $(DX_FAULT_TESTS)
 DX_FAULT_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -40,4 +41,10 @@ tests_integration_test_library_LDADD = $(DX_LIBS) $(DX_FAULT_LDADD)
 tests_integration_test_cli_signals_SOURCES = tests/integration/test_cli_signals.c $(DX_FAULT_SOURCES)
 tests_integration_test_cli_signals_CFLAGS = $(DX_FAULT_CFLAGS)
 tests_integration_test_cli_signals_LDADD = $(DX_FAULT_LDADD)
+# test_chan starts sshds of its own (ChannelTimeout, a BusyBox ps).
+tests_integration_test_chan_SOURCES = tests/integration/test_chan.c $(DX_FAULT_SOURCES)
+tests_integration_test_chan_CFLAGS = $(DX_FAULT_CFLAGS)
+tests_integration_test_chan_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
+tests_integration_test_chan_LDADD = $(DX_LIBS) $(DX_FAULT_LDADD)
 endif

@@ -294,25 +294,38 @@ Test(exec, a_command_killed_by_a_signal_is_reported_with_its_name, .timeout = 30
 	free(path);
 }
 
-Test(exec, a_drone_with_no_calls_is_ok_without_connecting, .timeout = 30)
+/*
+ * "ok" means reached: a drone with nothing to run (no command, no calls of
+ * its own, while another drone has some) is still connected to and
+ * authenticated.  One on a closed port fails; a reachable one is ok with
+ * one attempt and no calls.
+ */
+Test(exec, a_drone_with_no_calls_is_reached_and_fails_when_it_cannot_be, .timeout = 30)
 {
 	struct dxh_run r;
 	json_t *inv;
 	char *path;
 
-	/* d-001 points at a closed port: connecting would fail it. */
-	inv = dxh_inv_new(2);
+	inv = dxh_inv_new(3);
 	dxh_inv_set(inv, "d-001", "port", json_integer(dxh_closed_port()));
 	dxh_inv_calls(inv, "d-002", "echo mine", NULL);
 	path = dxh_inv_write(inv);
 	dxh_run(&r, "exec", "-i", path, NULL);
-	cr_expect_eq(r.status, 0, "exit %d, stderr: %.2000s", r.status, r.err);
-	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok");
-	cr_expect_null(dxh_kind(&r, "d-001"));
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %.2000s", r.status, r.err);
+	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed", "%s", r.out);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connect_refused", "%s", r.out);
 	cr_expect_eq(dxh_ncalls(&r, "d-001"), 0);
 	cr_expect_str_eq(dxh_status(&r, "d-002"), "ok");
 	cr_assert_eq(dxh_ncalls(&r, "d-002"), 1);
 	cr_expect_str_eq(dxh_call_str(&r, "d-002", 0, "stdout"), "mine\n");
+	/* d-003 has no calls either, but is reachable. */
+	cr_expect_str_eq(dxh_status(&r, "d-003"), "ok", "%s", r.out);
+	cr_expect_null(dxh_kind(&r, "d-003"));
+	cr_expect_eq(json_integer_value(json_object_get(dxh_drone(&r, "d-003"),
+	    "attempts")), 1, "%s", r.out);
+	cr_expect_eq(dxh_ncalls(&r, "d-003"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(dxh_drone(&r, "d-003"),
+	    "hostkey_type")), "ssh-ed25519", "%s", r.out);
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
@@ -352,4 +365,40 @@ Test(exec, higher_priority_starts_first_when_drones_wait_for_a_slot, .timeout = 
 	free(path);
 	free(order);
 	free(dir);
+}
+
+/*
+ * A call's label quotes its command cut at 60 bytes; the cut falls on a
+ * character boundary, so the message carries no half character (which
+ * the message scrubber would turn into '?').
+ */
+Test(exec, a_long_command_is_cut_on_a_character_boundary_in_messages, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv;
+	char cmd[200], want[100];
+	const char *msg;
+	char *path;
+
+	/* "echo " (5 bytes) then two-byte characters: byte 60 splits one. */
+	strcpy(cmd, "echo ");
+	for (int i = 0; i < 30; i++)
+		strcat(cmd, "\xc3\xa9");
+	strcat(cmd, " >/dev/null; exit 3");
+	/* 5 + 27 * 2 = 59 bytes is the longest whole prefix within 60. */
+	snprintf(want, sizeof(want), "'%.59s...'", cmd);
+	inv = dxh_inv_new(1);
+	dxh_inv_calls(inv, "d-001", cmd, NULL);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, NULL);
+	cr_expect_eq(r.status, 1);
+	cr_expect_str_eq(dxh_call_kind(&r, "d-001", 0), "nonzero_exit", "%s", r.out);
+	msg = json_string_value(json_object_get(json_object_get(dxh_call(&r, "d-001", 0),
+	    "error"), "message"));
+	cr_assert_not_null(msg, "%s", r.out);
+	cr_expect(strstr(msg, want) != NULL, "message '%s' does not quote %s", msg, want);
+	cr_expect(strchr(msg, '?') == NULL, "message '%s' has a scrubbed byte", msg);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
 }

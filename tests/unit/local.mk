@@ -10,7 +10,8 @@ DX_UNIT_TESTS = \
 	tests/unit/test_queue_error \
 	tests/unit/test_utf8 \
 	tests/unit/test_output_doc \
-	tests/unit/test_killscript
+	tests/unit/test_killscript \
+	tests/unit/test_signame
 check_PROGRAMS += $(DX_UNIT_TESTS)
 TESTS += $(DX_UNIT_TESTS)
 DX_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -36,6 +37,8 @@ tests_unit_test_output_doc_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_output_doc_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_signame_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_signame_LDADD = $(DX_UNIT_LDADD)
 endif
 
 # The queue tests again, compiled against tests/tsan/criterion/criterion.h

@@ -158,7 +158,8 @@ fake_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 			fake_meet(env, f, res);
 		if (f->sleep_ms > 0)
 			msleep(f->sleep_ms);
-		if (res->error.kind != DX_OK)
+		/* A drone with no calls is only reached. */
+		if (res->error.kind != DX_OK || job->ncalls == 0)
 			break;
 		res->calls_sent = 1;
 		if ((c = dx_result_add_call(res, job->calls[0], 64,
@@ -565,31 +566,37 @@ Test(queue, internal_and_output_errors_stay_in_their_drone)
 
 /* Drones without calls. */
 
-Test(queue, drones_without_calls_are_ok_without_exec)
+Test(queue, drones_without_calls_still_go_to_the_executor)
 {
 	struct bench *b = bench_new(6, 2);
 	struct dx_summary sum;
 	size_t i;
 
+	/*
+	 * "ok" must mean reached: a drone with nothing to run is handed to
+	 * the executor like the others (which connects and authenticates),
+	 * so one that cannot be reached fails.
+	 */
 	b->fakes[0].ncalls = 0;
 	b->fakes[3].ncalls = 0;
 	b->fakes[5].ncalls = 0;
-	b->fakes[5].mode = FK_FAIL;	/* would fail if it were run */
-	b->fakes[5].kind = DX_AUTH;
-	b->fakes[5].msg = "no";
+	b->fakes[5].mode = FK_FAIL;
+	b->fakes[5].kind = DX_CONNECT_REFUSED;
+	b->fakes[5].msg = "connection refused by '127.0.0.1:1'";
 	bench_run(b);
 	bench_check_done_once(b);
 	for (i = 0; i < b->n; i++)
-		cr_assert_eq(atomic_load(&b->fakes[i].execs),
-		    b->fakes[i].ncalls ? 1 : 0, "drone %zu", i);
+		cr_assert_eq(atomic_load(&b->fakes[i].execs), 1, "drone %zu", i);
 	cr_assert_eq(b->seen[0].status, DX_ST_OK);
-	cr_assert_eq(b->seen[0].attempts, 0);
+	cr_assert_eq(b->seen[0].attempts, 1);
 	cr_assert(b->seen[0].calls_null);
 	cr_assert_eq(b->seen[0].ncalls, 0);
-	cr_assert_eq(b->seen[5].status, DX_ST_OK);
-	cr_assert_eq(atomic_load(&b->env.nstarted), 3);
+	cr_assert_eq(b->seen[5].status, DX_ST_FAILED);
+	cr_assert_eq(b->seen[5].error.kind, DX_CONNECT_REFUSED);
+	cr_assert_eq(atomic_load(&b->env.nstarted), 6);
 	dx_queue_summary(b->q, &sum);
-	cr_assert_eq(sum.ok, 6);
+	cr_assert_eq(sum.ok, 5);
+	cr_assert_eq(sum.failed, 1);
 	cr_assert_leq(dx_queue_peak_running(b->q), 2);
 	bench_free(b);
 }
@@ -1233,6 +1240,8 @@ Test(queue, threads_refused_while_others_run_wait_for_a_slot, .timeout = 60)
 
 Test(queue, bad_options_and_misuse_are_errors)
 {
+	struct env env;
+	struct fake f;
 	struct dx_queue_opts opts;
 	struct dx_queue *q;
 	struct dx_err err;
@@ -1247,9 +1256,14 @@ Test(queue, bad_options_and_misuse_are_errors)
 	cr_assert_eq(err.kind, DX_USAGE);
 	opts.retries = 0;
 	cr_assert_null(dx_queue_new(&opts, NULL, NULL, &err));
-	q = dx_queue_new(&opts, fake_exec, NULL, &err);
+	/* The job without calls is run too (it must be reached). */
+	memset(&env, 0, sizeof(env));
+	memset(&f, 0, sizeof(f));
+	f.env = &env;
+	q = dx_queue_new(&opts, fake_exec, &env, &err);
 	cr_assert_not_null(q);
 	memset(&job, 0, sizeof(job));
+	job.drone = &f;
 	cr_assert_eq(dx_queue_add(q, &job, &err), -1);
 	job.name = "x";
 	job.ncalls = 1;
@@ -1260,6 +1274,7 @@ Test(queue, bad_options_and_misuse_are_errors)
 	cr_assert_null(dx_queue_error(q));
 	cr_assert_eq(dx_queue_run(q, NULL, NULL, &err), 0);
 	cr_assert_eq(dx_queue_outcome(q, 0)->status, DX_ST_OK);
+	cr_assert_eq(atomic_load(&f.execs), 1);
 	cr_assert_eq(dx_queue_run(q, NULL, NULL, &err), -1);
 	cr_assert_eq(dx_queue_add(q, &job, &err), -1);
 	dx_queue_free(q);
