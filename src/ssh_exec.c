@@ -1258,16 +1258,12 @@ struct ssh_l2_channel_head {
 static bool
 ssh_status_mark(LIBSSH2_CHANNEL *ch)
 {
-	static int layout = -1;		/* -1 unknown, 0 no, 1 yes */
+	/* The library that runs, not only the one built against (no cache:
+	   drone threads would race on it, and the check costs a strcmp). */
+	const char *v = libssh2_version(0);
 	int *p;
 
-	if (layout == -1) {
-		const char *v = libssh2_version(0);
-
-		layout = LIBSSH2_VERSION_NUM == 0x010a00 && v != NULL &&
-		    strcmp(v, "1.10.0") == 0;
-	}
-	if (layout != 1)
+	if (LIBSSH2_VERSION_NUM != 0x010a00 || v == NULL || strcmp(v, "1.10.0") != 0)
 		return false;
 	p = &((struct ssh_l2_channel_head *)(void *)ch)->exit_status;
 	if (*p != 0 || libssh2_channel_get_exit_status(ch) != 0)
