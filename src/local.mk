@@ -11,6 +11,7 @@ src_libdronex_a_SOURCES = \
 	src/hostset.c src/hostset.h \
 	src/inventory.c src/inventory.h \
 	src/select.c src/select.h \
+	src/target.h \
 	src/fileio.c src/fileio.h \
 	src/fdwait.c src/fdwait.h \
 	src/agent.c src/agent.h \

@@ -14,12 +14,7 @@
 
 #include "dronex.h"
 #include "inventory.h"
-
-enum dx_hostkey_policy {
-	DX_HKC_STRICT = 0,		/* unknown or changed key: refuse */
-	DX_HKC_ACCEPT_NEW,		/* add unknown keys; refuse changed ones */
-	DX_HKC_OFF			/* no check (reported in the results) */
-};
+#include "target.h"
 
 struct dx_ssh_opts {
 	int64_t		 connect_timeout_ms; /* TCP connect + SSH handshake + auth */
