@@ -1,12 +1,10 @@
 /*
  * faults_util.c - helpers that make faults for real for dronex's
- * integration tests, and run dronex so that a test can act while it runs.
+ * integration tests, and find the processes a run left on the drone.
  *
- * Theory of operation: fu_spawn() forks and execs dronex with pipes on
- * stdout and stderr, like the harness does, but returns at once; the test
- * then pumps the pipes (fu_pump()) while it signals dronex or disturbs the
- * sshd, and fu_finish() reads to the end and reaps the child with wait4()
- * so that its own peak RSS is known.  Remote processes are found through
+ * Theory of operation: dronex itself runs under the harness's runner
+ * (dxh_start(), dxh_pump(), dxh_finish()), so that a test can act while it
+ * runs; this file makes what it acts on.  Remote processes are found through
  * /proc: sshd runs every command of a session as a child of the session's
  * own sshd process ("sshd: user@notty"), itself a child of the listener
  * whose pid the test sshd wrote to $DX_TEST_SSHD_PID, so a command line
@@ -19,10 +17,8 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -43,168 +39,6 @@
 
 #include "faults_util.h"
 
-void
-fu_spawn(struct fu_proc *p, const char *const *argv, long nofile)
-{
-	const char *bin, **av;
-	struct dxh_child ch;
-	int pout[2], perr[2];
-	size_t n;
-
-	memset(p, 0, sizeof(*p));
-	bin = dxh_env("DRONEX_BIN");
-	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
-	    bin, strerror(errno));
-	/* These runs are timed: the test environment's fast LSan settings. */
-	dxh_child_prepare(&ch, false);
-	for (n = 0; argv[n] != NULL; n++)
-		;
-	cr_assert((av = calloc(n + 2, sizeof(*av))) != NULL);
-	av[0] = bin;
-	memcpy(av + 1, argv, n * sizeof(*av));
-	cr_assert(pipe2(pout, O_CLOEXEC) == 0);
-	cr_assert(pipe2(perr, O_CLOEXEC) == 0);
-	fflush(NULL);
-	p->start = dxh_now();
-	p->pid = fork();
-	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
-	if (p->pid == 0) {
-		int fd;
-
-		dxh_child_apply(&ch);
-		if (nofile > 0) {
-			struct rlimit rl = { .rlim_cur = nofile, .rlim_max = nofile };
-
-			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-				_exit(126);
-		}
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(fd, 0);
-		dup2(pout[1], 1);
-		dup2(perr[1], 2);
-		execv(bin, (char *const *)av);
-		_exit(127);
-	}
-	setpgid(p->pid, p->pid);
-	free(av);
-	dxh_child_free(&ch);
-	close(pout[1]);
-	close(perr[1]);
-	p->out_fd = pout[0];
-	p->err_fd = perr[0];
-	p->out = strdup("");
-	p->err = strdup("");
-	cr_assert(p->out != NULL && p->err != NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-bool
-fu_pump(struct fu_proc *p, int ms)
-{
-	struct pollfd pfd[2];
-	char chunk[65536];
-	int nfd = 0, i;
-	ssize_t got;
-
-	if (p->out_fd != -1)
-		pfd[nfd++] = (struct pollfd){ .fd = p->out_fd, .events = POLLIN };
-	if (p->err_fd != -1)
-		pfd[nfd++] = (struct pollfd){ .fd = p->err_fd, .events = POLLIN };
-	if (nfd == 0)
-		return false;
-	if (poll(pfd, nfd, ms) == -1) {
-		cr_assert(errno == EINTR, "poll: %s", strerror(errno));
-		return true;
-	}
-	for (i = 0; i < nfd; i++) {
-		if (pfd[i].revents == 0)
-			continue;
-		got = read(pfd[i].fd, chunk, sizeof(chunk));
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got <= 0) {
-			close(pfd[i].fd);
-			if (pfd[i].fd == p->out_fd)
-				p->out_fd = -1;
-			else
-				p->err_fd = -1;
-			continue;
-		}
-		if (pfd[i].fd == p->out_fd)
-			dxh_append(&p->out, &p->outlen, &p->outcap, chunk, got);
-		else
-			dxh_append(&p->err, &p->errlen, &p->errcap, chunk, got);
-	}
-	return p->out_fd != -1 || p->err_fd != -1;
-}
-
-void
-fu_finish(struct fu_proc *p, struct dxh_run *r, double timeout, long *maxrss_kb)
-{
-	struct rusage ru;
-	bool killed = false;
-	pid_t w;
-	int st;
-
-	memset(r, 0, sizeof(*r));
-	while (fu_pump(p, 50)) {
-		if (!killed && dxh_now() - p->start >= timeout) {
-			kill(-p->pid, SIGKILL);
-			kill(p->pid, SIGKILL);
-			killed = true;
-		}
-	}
-	for (;;) {
-		memset(&ru, 0, sizeof(ru));
-		w = wait4(p->pid, &st, WNOHANG, &ru);
-		if (w == p->pid)
-			break;
-		cr_assert(w == 0 || errno == EINTR, "wait4: %s", strerror(errno));
-		if (!killed && dxh_now() - p->start >= timeout) {
-			kill(-p->pid, SIGKILL);
-			kill(p->pid, SIGKILL);
-			killed = true;
-		}
-		usleep(5000);
-	}
-	r->wall = dxh_now() - p->start;
-	r->killed = killed;
-	if (WIFEXITED(st)) {
-		r->status = WEXITSTATUS(st);
-	} else {
-		r->status = -1;
-		r->termsig = WTERMSIG(st);
-	}
-	if (maxrss_kb != NULL)
-		*maxrss_kb = ru.ru_maxrss;
-	/* dronex starts no helpers; anything left in its group is a stray. */
-	kill(-p->pid, SIGKILL);
-	r->out = p->out;
-	r->outlen = p->outlen;
-	r->err = p->err;
-	r->errlen = p->errlen;
-	p->out = p->err = NULL;
-	if (r->outlen > 0) {
-		json_error_t je;
-
-		r->json = json_loadb(r->out, r->outlen, 0, &je);
-		if (r->json == NULL)
-			snprintf(r->json_error, sizeof(r->json_error),
-			    "line %d col %d: %s", je.line, je.column, je.text);
-	} else
-		snprintf(r->json_error, sizeof(r->json_error), "stdout is empty");
-}
-
-void
-fu_run(struct dxh_run *r, const char *const *argv, long nofile, double timeout,
-    long *maxrss_kb)
-{
-	struct fu_proc p;
-
-	fu_spawn(&p, argv, nofile);
-	fu_finish(&p, r, timeout, maxrss_kb);
-}
-
 long long
 fu_attempts(const struct dxh_run *r, const char *name)
 {
@@ -217,6 +51,61 @@ void
 fu_name(char *buf, size_t len, const char *prefix, int i)
 {
 	snprintf(buf, len, "%s-%03d", prefix, i);
+}
+
+/* n drones, each with the one call; the inventory path. */
+char *
+fu_inventory(int n, const char *call, json_t **inv)
+{
+	char name[32];
+	int i;
+
+	*inv = dxh_inv_new(n);
+	for (i = 1; i <= n; i++) {
+		dxh_name(name, sizeof(name), i);
+		dxh_inv_calls(*inv, name, call, NULL);
+	}
+	return dxh_inv_write(*inv);
+}
+
+/*
+ * Every one of n drones is in the results: running ones failed with kind
+ * (their first call too, when in_call), the others skipped with kind and
+ * no calls.  Returns how many ran.
+ */
+int
+fu_check_cut(const struct dxh_run *r, int n, int running, const char *kind, bool in_call)
+{
+	char name[32];
+	int i, failed = 0, skipped = 0;
+
+	cr_assert_eq(dxh_summary(r, "drones"), n, "%s", r->out);
+	cr_assert_eq(json_object_size(json_object_get(dxh_doc(r), "drones")), (size_t)n);
+	for (i = 1; i <= n; i++) {
+		const char *st, *k;
+
+		dxh_name(name, sizeof(name), i);
+		st = dxh_status(r, name);
+		k = dxh_kind(r, name);
+		cr_expect_str_eq(k != NULL ? k : "(null)", kind, "%s: %s", name, r->out);
+		if (strcmp(st, "failed") == 0) {
+			failed++;
+			if (in_call)
+				cr_expect_str_eq(dxh_call_kind(r, name, 0), kind, "%s", name);
+			/* A healthy drone confirmed that the cut command got TERM. */
+			cr_expect(!fu_maybe_running(r, name), "%s: %s", name, r->out);
+		} else {
+			cr_expect_str_eq(st, "skipped", "%s: %s", name, r->out);
+			cr_expect_eq(dxh_ncalls(r, name), 0, "skipped %s ran calls", name);
+			skipped++;
+		}
+	}
+	cr_expect_eq(failed, running, "%d drones were cut, %d ran: %s", failed, running, r->out);
+	cr_expect_eq(skipped, n - running);
+	cr_expect_eq(dxh_summary(r, "failed"), running);
+	cr_expect_eq(dxh_summary(r, "skipped"), n - running);
+	cr_expect(json_is_string(json_object_get(dxh_doc(r), "error")));
+	return failed;
 }
 
 /* The command line of pid with NULs as spaces; false if it is gone. */

@@ -1,17 +1,13 @@
 /*
- * faults_util.h - helpers for the fault, signal, retry and scale tests,
- * beside harness.h (which they use and do not replace).
+ * faults_util.h - faults made for real for the integration tests, beside
+ * harness.h (whose runner runs dronex while a test acts on it): a port
+ * whose accept queue is full (SYNs go unanswered), a TCP relay to the test
+ * sshd that drops or cuts connections, and the processes of a run found
+ * on the drone (a session's sshd to freeze or kill, a cut command that
+ * must be gone).
  *
- * The harness runs dronex from start to end in one call; these tests also
- * need to act while it runs (signal it, stop or kill the sshd that serves
- * one of its sessions, read its stdout line by line), to run it under a
- * smaller open-file limit and to read its peak memory.  They also make
- * faults for real: a port whose accept queue is full (SYNs go unanswered),
- * and a TCP relay to the test sshd that drops or cuts connections.
- *
- * Everything asserts with criterion.  Ownership: a struct fu_proc owns its
- * buffers until fu_finish() hands them to a struct dxh_run (freed with
- * dxh_run_free()); a struct fu_proxy is freed by fu_proxy_stop().
+ * Everything asserts with criterion.  Ownership: a struct fu_proxy is
+ * freed by fu_proxy_stop(); every "char *" returned is the caller's.
  */
 #ifndef FU_FAULTS_UTIL_H
 #define FU_FAULTS_UTIL_H
@@ -23,43 +19,22 @@
 
 #include "harness.h"
 
-/* A dronex process that is still running. */
-struct fu_proc {
-	pid_t	 pid;
-	int	 out_fd;	/* -1 once at end of file */
-	int	 err_fd;
-	double	 start;		/* dxh_now() at fork */
-	char	*out;		/* what stdout said so far, NUL-terminated */
-	size_t	 outlen, outcap;
-	char	*err;
-	size_t	 errlen, errcap;
-};
-
-/*
- * Starts $DRONEX_BIN with argv (argv[0] is the first argument, as in
- * dxh_run_argv()), in its own process group, with the same environment the
- * harness gives it (private HOME, no agent).  nofile > 0 sets both the soft
- * and the hard RLIMIT_NOFILE of the child to it before exec.
- */
-void	fu_spawn(struct fu_proc *p, const char *const *argv, long nofile);
-/* Reads what stdout and stderr have for up to ms; false once both ended. */
-bool	fu_pump(struct fu_proc *p, int ms);
-/*
- * Reads to the end, kills the group with SIGKILL after timeout seconds
- * from the start, reaps the child with wait4() and fills r as
- * dxh_run_argv() does.  *maxrss_kb (may be NULL) gets the child's peak
- * resident set in KiB.
- */
-void	fu_finish(struct fu_proc *p, struct dxh_run *r, double timeout,
-	    long *maxrss_kb);
-/* fu_spawn() and fu_finish() in one. */
-void	fu_run(struct dxh_run *r, const char *const *argv, long nofile,
-	    double timeout, long *maxrss_kb);
-
 /* drones.NAME.attempts, or -1. */
 long long	fu_attempts(const struct dxh_run *r, const char *name);
 /* A drone name on its own: "<prefix>-NNN". */
 void		fu_name(char *buf, size_t len, const char *prefix, int i);
+
+/* n drones d-001..d-n, each with the one call; the inventory path. */
+char	*fu_inventory(int n, const char *call, json_t **inv);
+/*
+ * Every one of n drones is in the results of a run that was cut (deadline
+ * or interrupt): running ones failed with kind (their first call too,
+ * when in_call) and confirmed the end of the cut command, the others
+ * skipped with kind and no calls; the document's error is a string.
+ * Returns how many ran.
+ */
+int	fu_check_cut(const struct dxh_run *r, int n, int running, const char *kind,
+	    bool in_call);
 
 /*
  * Processes.  fu_session_of() finds a process other than this one whose
@@ -132,5 +107,35 @@ void		 fu_proxy_stop(struct fu_proxy *px);
  * that lists the test host key under the relay's port.
  */
 void		 fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name);
+
+/*
+ * The runner's old names, kept only for test_cli_signals.c (the target
+ * helper's file) until it spells dxh_start(), dxh_pump() and
+ * dxh_finish(); nothing else may use them.
+ */
+#define fu_proc	dxh_proc
+
+static inline void
+fu_spawn(struct dxh_proc *p, const char *const *argv, long nofile)
+{
+	struct dxh_opts o = { .nofile = nofile, .timed = true, .timeout = 3600 };
+
+	dxh_start(p, argv, &o);
+}
+
+static inline bool
+fu_pump(struct dxh_proc *p, int ms)
+{
+	return dxh_pump(p, ms);
+}
+
+static inline void
+fu_finish(struct dxh_proc *p, struct dxh_run *r, double timeout, long *maxrss_kb)
+{
+	p->timeout = timeout;
+	dxh_finish(p, r);
+	if (maxrss_kb != NULL)
+		*maxrss_kb = r->maxrss_kb;
+}
 
 #endif

@@ -2,12 +2,17 @@
  * harness.c - runs the dronex binary for integration tests and reads
  * what it printed.
  *
- * Theory of operation: dxh_run_argv() forks, puts the child in its own
- * process group, points its stdin/stdout/stderr at pipes and execs
- * $DRONEX_BIN directly (no shell, so no quoting surprises).  The parent
- * polls the pipes until both reach end of file, sending an optional signal
- * on the way and SIGKILL to the group when the hard timeout passes, then
- * reaps the child and parses stdout with jansson.  Everything is asserted
+ * Theory of operation: one runner serves every integration test.
+ * dxh_start() forks, puts the child in its own process group, points its
+ * stdin/stdout/stderr at pipes (or stdout at the test's descriptor) and
+ * execs $DRONEX_BIN directly (no shell, so no quoting surprises), after
+ * the test's environment changes and open-file limit.  dxh_pump() is one
+ * poll() round over the pipes, sending an optional signal on the way and
+ * SIGKILL to the group when the hard timeout passes; a test that acts on
+ * the child while it runs (signals it, freezes the sshd that serves it,
+ * reads its stdout line by line) pumps between its own steps.
+ * dxh_finish() pumps to end of file, reaps the child with wait4() (so its
+ * peak RSS is known) and parses stdout with jansson.  Everything is asserted
  * with criterion, so a broken environment fails the test instead of
  * skipping it.
  *
@@ -18,6 +23,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -206,27 +212,50 @@ dxh_child_free(struct dxh_child *ch)
 	ch->lsan = NULL;
 }
 
-void
-dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *opts)
+/* Applies opts->env in the child: "NAME=value" sets, "NAME" unsets. */
+static void
+harness_child_env(const char *const *env)
 {
-	const char *bin, *in;
-	const char **av;
-	struct dxh_child ch;
-	int pin[2], pout[2], perr[2];
-	size_t n, inlen, inoff = 0, outcap = 0, errcap = 0;
-	double start, timeout, now;
-	bool sent = false;
-	pid_t pid;
-	int st;
+	char name[256];
+	const char *eq;
+	size_t n;
 
-	memset(r, 0, sizeof(*r));
+	for (; env != NULL && *env != NULL; env++) {
+		if ((eq = strchr(*env, '=')) == NULL) {
+			unsetenv(*env);
+			continue;
+		}
+		n = (size_t)(eq - *env);
+		if (n == 0 || n >= sizeof(name))
+			_exit(126);
+		memcpy(name, *env, n);
+		name[n] = '\0';
+		setenv(name, eq + 1, 1);
+	}
+}
+
+void
+dxh_start(struct dxh_proc *p, const char *const *argv, const struct dxh_opts *opts)
+{
+	static const struct dxh_opts none;
+	const char *bin, **av;
+	struct dxh_child ch;
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2];
+	size_t n;
+
+	if (opts == NULL)
+		opts = &none;
+	memset(p, 0, sizeof(*p));
 	bin = dxh_env("DRONEX_BIN");
 	cr_assert(access(bin, X_OK) == 0, "DRONEX_BIN '%s' is not executable: %s",
 	    bin, strerror(errno));
-	dxh_child_prepare(&ch, true);
-	in = opts != NULL ? opts->stdin_text : NULL;
-	inlen = in != NULL ? strlen(in) : 0;
-	timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 30;
+	dxh_child_prepare(&ch, !opts->timed);
+	p->in = opts->stdin_text;
+	p->inlen = p->in == NULL ? 0 : opts->stdin_len > 0 ? opts->stdin_len :
+	    strlen(p->in);
+	p->timeout = opts->timeout > 0 ? opts->timeout : 30;
+	p->signal = opts->signal;
+	p->signal_after = opts->signal_after;
 
 	for (n = 0; argv[n] != NULL; n++)
 		;
@@ -234,127 +263,175 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 	av[0] = bin;
 	memcpy(av + 1, argv, n * sizeof(*av));
 
-	cr_assert(pipe2(pin, O_CLOEXEC) == 0);
-	cr_assert(pipe2(pout, O_CLOEXEC) == 0);
+	if (p->in != NULL)
+		cr_assert(pipe2(pin, O_CLOEXEC) == 0);
+	if (opts->stdout_fd <= 0)
+		cr_assert(pipe2(pout, O_CLOEXEC) == 0);
 	cr_assert(pipe2(perr, O_CLOEXEC) == 0);
 	fflush(NULL);
-	start = dxh_now();
-	pid = fork();
-	cr_assert(pid != -1, "fork: %s", strerror(errno));
-	if (pid == 0) {
+	p->start = dxh_now();
+	p->pid = fork();
+	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		int fd;
+
 		dxh_child_apply(&ch);
-		if (in == NULL) {
-			int fd = open("/dev/null", O_RDONLY);
-			dup2(fd, 0);
+		harness_child_env(opts->env);
+		if (opts->nofile > 0) {
+			struct rlimit rl = { .rlim_cur = opts->nofile,
+			    .rlim_max = opts->nofile };
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				_exit(126);
+		}
+		if (p->in == NULL) {
+			if ((fd = open("/dev/null", O_RDONLY)) != -1)
+				dup2(fd, 0);
 		} else
 			dup2(pin[0], 0);
-		dup2(pout[1], 1);
+		dup2(opts->stdout_fd > 0 ? opts->stdout_fd : pout[1], 1);
 		dup2(perr[1], 2);
 		execv(bin, (char *const *)av);
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	setpgid(p->pid, p->pid);
 	free(av);
 	dxh_child_free(&ch);
-	close(pin[0]);
-	close(pout[1]);
+	p->in_fd = -1;
+	if (p->in != NULL) {
+		close(pin[0]);
+		p->in_fd = pin[1];
+		if (p->inlen == 0) {
+			close(p->in_fd);
+			p->in_fd = -1;
+		} else
+			fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	}
+	p->out_fd = pout[0];
+	if (pout[1] != -1)
+		close(pout[1]);
+	p->err_fd = perr[0];
 	close(perr[1]);
-	if (in == NULL || inlen == 0) {
-		close(pin[1]);
-		pin[1] = -1;
-	} else
-		fcntl(pin[1], F_SETFL, O_NONBLOCK);
+	p->out = strdup("");
+	p->err = strdup("");
+	cr_assert(p->out != NULL && p->err != NULL);
 	/* Ignore EPIPE if dronex does not read its stdin. */
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	r->out = strdup("");
-	r->err = strdup("");
-	while (pout[0] != -1 || perr[0] != -1) {
-		struct pollfd pfd[3];
-		char chunk[65536];
-		int nfd = 0, ms, i;
-		ssize_t got;
+/* The hard timeout and the scheduled signal, each at most once. */
+static void
+harness_act(struct dxh_proc *p)
+{
+	double t = dxh_now() - p->start;
 
-		now = dxh_now();
-		if (now - start >= timeout && !r->killed) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			r->killed = true;
-		}
-		if (opts != NULL && opts->signal != 0 && !sent &&
-		    now - start >= opts->signal_after) {
-			kill(pid, opts->signal);
-			sent = true;
-		}
-		ms = 100;
-		if (pout[0] != -1)
-			pfd[nfd++] = (struct pollfd){ .fd = pout[0], .events = POLLIN };
-		if (perr[0] != -1)
-			pfd[nfd++] = (struct pollfd){ .fd = perr[0], .events = POLLIN };
-		if (pin[1] != -1)
-			pfd[nfd++] = (struct pollfd){ .fd = pin[1], .events = POLLOUT };
-		if (poll(pfd, nfd, ms) == -1) {
-			cr_assert(errno == EINTR, "poll: %s", strerror(errno));
+	if (t >= p->timeout && !p->killed) {
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		p->killed = true;
+	}
+	if (p->signal != 0 && !p->sent && t >= p->signal_after) {
+		kill(p->pid, p->signal);
+		p->sent = true;
+	}
+}
+
+static void
+harness_close(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+bool
+dxh_pump(struct dxh_proc *p, int ms)
+{
+	struct pollfd pfd[3];
+	char chunk[65536];
+	int nfd = 0, i;
+	ssize_t got;
+
+	harness_act(p);
+	if (p->out_fd != -1)
+		pfd[nfd++] = (struct pollfd){ .fd = p->out_fd, .events = POLLIN };
+	if (p->err_fd != -1)
+		pfd[nfd++] = (struct pollfd){ .fd = p->err_fd, .events = POLLIN };
+	if (nfd == 0) {
+		harness_close(&p->in_fd);
+		return false;
+	}
+	if (p->in_fd != -1)
+		pfd[nfd++] = (struct pollfd){ .fd = p->in_fd, .events = POLLOUT };
+	if (poll(pfd, nfd, ms) == -1) {
+		cr_assert(errno == EINTR, "poll: %s", strerror(errno));
+		return true;
+	}
+	for (i = 0; i < nfd; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (pfd[i].fd == p->in_fd) {
+			got = write(p->in_fd, p->in + p->inoff, p->inlen - p->inoff);
+			if (got > 0)
+				p->inoff += got;
+			if (got < 0 && errno != EAGAIN && errno != EINTR)
+				p->inoff = p->inlen;
+			if (p->inoff == p->inlen)
+				harness_close(&p->in_fd);
 			continue;
 		}
-		for (i = 0; i < nfd; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (pfd[i].fd == pin[1]) {
-				got = write(pin[1], in + inoff, inlen - inoff);
-				if (got > 0)
-					inoff += got;
-				if (got < 0 && errno != EAGAIN && errno != EINTR)
-					inoff = inlen;
-				if (inoff == inlen) {
-					close(pin[1]);
-					pin[1] = -1;
-				}
-				continue;
-			}
-			got = read(pfd[i].fd, chunk, sizeof(chunk));
-			if (got < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (got <= 0) {
-				close(pfd[i].fd);
-				if (pfd[i].fd == pout[0])
-					pout[0] = -1;
-				else
-					perr[0] = -1;
-				continue;
-			}
-			if (pfd[i].fd == pout[0])
-				dxh_append(&r->out, &r->outlen, &outcap, chunk, got);
-			else
-				dxh_append(&r->err, &r->errlen, &errcap, chunk, got);
+		got = read(pfd[i].fd, chunk, sizeof(chunk));
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0) {
+			harness_close(pfd[i].fd == p->out_fd ? &p->out_fd : &p->err_fd);
+			continue;
 		}
+		if (pfd[i].fd == p->out_fd)
+			dxh_append(&p->out, &p->outlen, &p->outcap, chunk, got);
+		else
+			dxh_append(&p->err, &p->errlen, &p->errcap, chunk, got);
 	}
-	if (pin[1] != -1)
-		close(pin[1]);
+	return p->out_fd != -1 || p->err_fd != -1;
+}
+
+void
+dxh_finish(struct dxh_proc *p, struct dxh_run *r)
+{
+	struct rusage ru;
+	pid_t w;
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	while (dxh_pump(p, 50))
+		;
+	harness_close(&p->in_fd);
 	/* Both pipes closed; the process may still be on its way out. */
 	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-
-		if (w == pid)
+		memset(&ru, 0, sizeof(ru));
+		w = wait4(p->pid, &st, WNOHANG, &ru);
+		if (w == p->pid)
 			break;
-		cr_assert(w == 0 || errno == EINTR, "waitpid: %s", strerror(errno));
-		if (dxh_now() - start >= timeout && !r->killed) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			r->killed = true;
-		}
-		usleep(10000);
+		cr_assert(w == 0 || errno == EINTR, "wait4: %s", strerror(errno));
+		harness_act(p);
+		usleep(5000);
 	}
-	r->wall = dxh_now() - start;
+	r->wall = dxh_now() - p->start;
+	r->killed = p->killed;
+	r->maxrss_kb = ru.ru_maxrss;
 	if (WIFEXITED(st)) {
 		r->status = WEXITSTATUS(st);
 	} else {
 		r->status = -1;
 		r->termsig = WTERMSIG(st);
 	}
-	/* Leave no stray helper of the run behind (dronex spawns none). */
-	kill(-pid, SIGKILL);
-
+	/* dronex starts no helpers; anything left in its group is a stray. */
+	kill(-p->pid, SIGKILL);
+	r->out = p->out;
+	r->outlen = p->outlen;
+	r->err = p->err;
+	r->errlen = p->errlen;
+	p->out = p->err = NULL;
 	if (r->outlen > 0) {
 		json_error_t je;
 
@@ -364,6 +441,15 @@ dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *
 			    "line %d col %d: %s", je.line, je.column, je.text);
 	} else
 		snprintf(r->json_error, sizeof(r->json_error), "stdout is empty");
+}
+
+void
+dxh_run_argv(struct dxh_run *r, const char *const *argv, const struct dxh_opts *opts)
+{
+	struct dxh_proc p;
+
+	dxh_start(&p, argv, opts);
+	dxh_finish(&p, r);
 }
 
 void

@@ -7,9 +7,11 @@
  * skipped suite would hide a broken install.
  *
  * The helpers assert with criterion themselves, so a test reads as a list
- * of expectations.  Ownership: a struct dxh_run owns its buffers and its
- * parsed JSON (dxh_run_free()); JSON values returned by the accessors are
- * borrowed from it; every "char *" returned is the caller's to free().
+ * of expectations.  Ownership: a struct dxh_proc owns its buffers until
+ * dxh_finish() hands them to a struct dxh_run; a struct dxh_run owns its
+ * buffers and its parsed JSON (dxh_run_free()); JSON values returned by
+ * the accessors are borrowed from it; every "char *" returned is the
+ * caller's to free().
  */
 #ifndef DXH_HARNESS_H
 #define DXH_HARNESS_H
@@ -21,7 +23,7 @@
 
 /* The outcome of one dronex process. */
 struct dxh_run {
-	char	*out;		/* stdout, NUL-terminated */
+	char	*out;		/* stdout, NUL-terminated ("" with stdout_fd) */
 	size_t	 outlen;
 	char	*err;		/* stderr, NUL-terminated */
 	size_t	 errlen;
@@ -29,6 +31,7 @@ struct dxh_run {
 	int	 termsig;	/* the signal that ended it, or 0 */
 	bool	 killed;	/* the harness's hard timeout fired */
 	double	 wall;		/* seconds from exec to exit */
+	long	 maxrss_kb;	/* the child's peak resident set (wait4()) */
 	json_t	*json;		/* stdout as JSON, or NULL if it is not */
 	char	 json_error[200];
 };
@@ -36,7 +39,21 @@ struct dxh_run {
 /* Per-run knobs; zero means "not used". */
 struct dxh_opts {
 	const char	*stdin_text;	/* NULL: stdin is /dev/null */
-	double		 timeout;	/* hard kill after this many seconds */
+	size_t		 stdin_len;	/* bytes of stdin_text; 0: strlen() */
+	int		 stdout_fd;	/* > 0: dronex's stdout is this descriptor
+					   (the caller's to close; r->out stays
+					   empty); 0: a pipe read into r->out */
+	/*
+	 * NULL-terminated: "NAME=value" sets, a bare "NAME" unsets, after the
+	 * harness's own environment (so a test can give dronex a HOME or an
+	 * SSH_AUTH_SOCK of its own).  Borrowed until dxh_start() returns.
+	 */
+	const char *const *env;
+	long		 nofile;	/* > 0: soft and hard RLIMIT_NOFILE */
+	bool		 timed;		/* the test measures time: keep the test
+					   environment's fast LSan settings */
+	double		 timeout;	/* SIGKILL to the group after this many
+					   seconds from the start; 0: 30 */
 	int		 signal;	/* send this signal ... */
 	double		 signal_after;	/* ... this many seconds after start */
 };
@@ -59,6 +76,7 @@ bool		 dxh_exists(const char *path);
  * sanitized dronex dearly on every malloc); otherwise the test
  * environment's LSAN_OPTIONS stands, for runs whose timing is measured.
  * Prepare before fork (it allocates), apply in the child, free after.
+ * The runner below uses these; a test needs them only to fork on its own.
  */
 struct dxh_child {
 	const char	*home;
@@ -69,14 +87,42 @@ void	dxh_child_apply(const struct dxh_child *ch);
 void	dxh_child_free(struct dxh_child *ch);
 
 /*
- * Runs $DRONEX_BIN with argv (argv[0] is the first argument, NOT the
- * program name; NULL-terminated) and fills r.  The child gets a private
- * empty HOME, no SSH_AUTH_SOCK and no DRONEX_INVENTORY, and its own
- * process group (killed with SIGKILL when opts->timeout passes).
+ * The one process runner.  dxh_start() forks and execs $DRONEX_BIN with
+ * argv (argv[0] is the first argument, NOT the program name;
+ * NULL-terminated) in its own process group, with the child environment
+ * above plus opts (may be NULL), and returns at once.  dxh_pump() waits up
+ * to ms for output, feeds stdin, sends opts->signal when its time comes
+ * and kills the group when the timeout passes; it returns false once
+ * stdout and stderr both reached end of file.  Between pumps a test may
+ * act on the running child (p->pid, p->start, what p->out said so far).
+ * dxh_finish() pumps to the end, reaps the child and fills r; p is then
+ * spent.  dxh_run_argv() is all three in one.
  */
+struct dxh_proc {
+	pid_t		 pid;
+	double		 start;		/* dxh_now() at fork */
+	char		*out;		/* stdout so far, NUL-terminated */
+	size_t		 outlen;
+	char		*err;		/* stderr so far */
+	size_t		 errlen;
+	/* The runner's own. */
+	size_t		 outcap, errcap;
+	int		 out_fd, err_fd, in_fd;	/* -1 once closed */
+	const char	*in;
+	size_t		 inlen, inoff;
+	double		 timeout;
+	int		 signal;
+	double		 signal_after;
+	bool		 sent, killed;
+};
+
+void	dxh_start(struct dxh_proc *p, const char *const *argv,
+	    const struct dxh_opts *opts);
+bool	dxh_pump(struct dxh_proc *p, int ms);
+void	dxh_finish(struct dxh_proc *p, struct dxh_run *r);
 void	dxh_run_argv(struct dxh_run *r, const char *const *argv,
 	    const struct dxh_opts *opts);
-/* Same, with the arguments inline, NULL-terminated; timeout 30 s. */
+/* dxh_run_argv() with the arguments inline, NULL-terminated; timeout 30 s. */
 void	dxh_run(struct dxh_run *r, ...) __attribute__((sentinel));
 void	dxh_run_free(struct dxh_run *r);
 /* Appends n bytes to a growing NUL-terminated buffer (fails the test on OOM). */

@@ -1,40 +1,77 @@
 # Integration tests: the real dronex binary against a private sshd that
-# tests/run-test starts on 127.0.0.1 for each program.
+# tests/run-test starts on 127.0.0.1 for each program.  Every program links
+# the harness (harness.[ch]: the one process runner, inventories, result
+# accessors) and faults_util.[ch] (faults made for real: full accept
+# queues, a cutting TCP relay, the processes of a session on the drone).
+# Programs that link libdronex itself add $(DX_LIBS); programs that run
+# dronex in private namespaces add ns_util.h and use dx_nsexec.
+#
+# To add a program: append it to DX_INTEGRATION_TESTS and give it the
+# three lines its neighbours have.
 
 if HAVE_CRITERION
 DX_INTEGRATION_TESTS = \
 	tests/integration/test_exec \
 	tests/integration/test_connect \
+	tests/integration/test_connection_lost \
 	tests/integration/test_hostkey \
 	tests/integration/test_auth \
+	tests/integration/test_agent \
+	tests/integration/test_identities \
 	tests/integration/test_timeout \
+	tests/integration/test_deadline \
+	tests/integration/test_interrupt \
+	tests/integration/test_retries \
 	tests/integration/test_output \
 	tests/integration/test_document \
 	tests/integration/test_cli \
 	tests/integration/test_cli_options \
+	tests/integration/test_cli_signals \
 	tests/integration/test_resolve \
-	tests/integration/test_agent \
-	tests/integration/test_identities
+	tests/integration/test_fleet \
+	tests/integration/test_library \
+	tests/integration/test_chan \
+	tests/integration/test_scale
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
-DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
+DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
+	tests/integration/faults_util.c tests/integration/faults_util.h
 DX_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 DX_INTEGRATION_LDADD = $(JANSSON_LIBS) $(CRITERION_LIBS)
+
 tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_connection_lost_SOURCES = tests/integration/test_connection_lost.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_connection_lost_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_connection_lost_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_hostkey_SOURCES = tests/integration/test_hostkey.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_hostkey_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_hostkey_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_auth_SOURCES = tests/integration/test_auth.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_auth_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_auth_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_agent_SOURCES = tests/integration/test_agent.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_agent_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_identities_SOURCES = tests/integration/test_identities.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_identities_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_identities_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 tests_integration_test_timeout_SOURCES = tests/integration/test_timeout.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_timeout_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_timeout_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_deadline_SOURCES = tests/integration/test_deadline.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_deadline_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_deadline_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_interrupt_SOURCES = tests/integration/test_interrupt.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_interrupt_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_interrupt_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_retries_SOURCES = tests/integration/test_retries.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_retries_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_retries_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_output_SOURCES = tests/integration/test_output.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_output_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_output_LDADD = $(DX_INTEGRATION_LDADD)
@@ -47,20 +84,33 @@ tests_integration_test_cli_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_options_SOURCES = tests/integration/test_cli_options.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_options_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_cli_signals_SOURCES = tests/integration/test_cli_signals.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_cli_signals_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_cli_signals_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_resolve_SOURCES = tests/integration/test_resolve.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_resolve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_resolve_LDADD = $(DX_INTEGRATION_LDADD)
-tests_integration_test_agent_SOURCES = tests/integration/test_agent.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
-tests_integration_test_agent_CFLAGS = $(DX_INTEGRATION_CFLAGS)
-tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
-tests_integration_test_identities_SOURCES = tests/integration/test_identities.c $(DX_INTEGRATION_SOURCES)
-tests_integration_test_identities_CFLAGS = $(DX_INTEGRATION_CFLAGS)
-tests_integration_test_identities_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
-endif
+tests_integration_test_fleet_SOURCES = tests/integration/test_fleet.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_fleet_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_fleet_LDADD = $(DX_INTEGRATION_LDADD)
+# test_library links libdronex itself and drives the queue with the SSH
+# executor, to check that runs leave no descriptor or thread behind.
+tests_integration_test_library_SOURCES = tests/integration/test_library.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_library_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_library_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+# test_chan starts sshds of its own (ChannelTimeout, a BusyBox ps).
+tests_integration_test_chan_SOURCES = tests/integration/test_chan.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_chan_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_chan_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
+tests_integration_test_chan_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+# test_scale runs alone (tests/run-test takes the test lock exclusively).
+tests_integration_test_scale_SOURCES = tests/integration/test_scale.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_scale_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
-if HAVE_CRITERION
 check_PROGRAMS += tests/integration/dx_nsexec
 tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
 endif

@@ -5,8 +5,8 @@
  * and never answers costs the connect budget, not a hang, and an
  * interrupt still ends the run.
  *
- * The harness gives dronex no SSH_AUTH_SOCK; a two-line wrapper script
- * sets it for the runs here (DRONEX_BIN points at the script).
+ * The harness gives dronex no SSH_AUTH_SOCK and an empty HOME; the runs
+ * here set SSH_AUTH_SOCK through the runner's environment option.
  */
 #include "config.h"
 
@@ -27,19 +27,20 @@
 
 #include "harness.h"
 
-/* DRONEX_BIN becomes a script that runs dronex with SSH_AUTH_SOCK=sock. */
+/* Runs dronex with argv and SSH_AUTH_SOCK=sock on top of opts (may be NULL). */
 static void
-ag_wrap(const char *dir, const char *sock)
+ag_run(struct dxh_run *r, const char *const *argv, const char *sock,
+    const struct dxh_opts *opts)
 {
-	char *body, *script;
+	struct dxh_opts o = opts != NULL ? *opts : (struct dxh_opts){ .timeout = 30 };
+	const char *env[2] = { NULL, NULL };
+	char *var;
 
-	cr_assert(asprintf(&body, "#!/bin/sh\nSSH_AUTH_SOCK='%s'\nexport "
-	    "SSH_AUTH_SOCK\nexec '%s' \"$@\"\n", sock, dxh_env("DRONEX_BIN")) > 0);
-	script = dxh_write_file(dir, "dronex-agent", body);
-	cr_assert(chmod(script, 0755) == 0);
-	cr_assert(setenv("DRONEX_BIN", script, 1) == 0);
-	free(body);
-	free(script);
+	cr_assert(asprintf(&var, "SSH_AUTH_SOCK=%s", sock) > 0);
+	env[0] = var;
+	o.env = env;
+	dxh_run_argv(r, argv, &o);
+	free(var);
 }
 
 /* A unix socket that listens and never accepts: connects, then silence. */
@@ -134,21 +135,29 @@ ag_inventory(const char *identity)
 	return path;
 }
 
+/*
+ * The drone got in with the agent's key: the session says which key
+ * (tests/sshd-test's DX_AUTH_KEY), and HOME (the harness's, empty) holds
+ * no default key that could have done it.
+ */
 static void
-ag_expect_ok_with(const char *key)
+ag_expect_ok_with(const char *key, const char *type)
 {
 	struct dxh_run r;
-	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(NULL);
+	char *dir = dxh_tmpdir(), *sock, *inv = ag_inventory(NULL), *want;
+	const char *argv[] = { "exec", "-i", inv, "--", "echo in && echo \"$DX_AUTH_KEY\"",
+	    NULL };
 	pid_t agent;
 
 	cr_assert(asprintf(&sock, "%s/agent.sock", dir) > 0);
+	cr_assert(asprintf(&want, "in\n%s\n", type) > 0);
 	agent = ag_real(sock, key);
-	ag_wrap(dir, sock);
-	dxh_run(&r, "exec", "-i", inv, "--", "echo in", NULL);
+	ag_run(&r, argv, sock, NULL);
 	ag_stop(agent);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
-	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), "in\n");
+	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), want, "%s", r.out);
+	free(want);
 	dxh_run_free(&r);
 	free(sock);
 	free(inv);
@@ -157,12 +166,12 @@ ag_expect_ok_with(const char *key)
 
 Test(agent, a_real_agent_authenticates_with_an_ed25519_key, .timeout = 30)
 {
-	ag_expect_ok_with(dxh_env("DX_TEST_KEY"));
+	ag_expect_ok_with(dxh_env("DX_TEST_KEY"), "ed25519");
 }
 
 Test(agent, a_real_agent_authenticates_with_an_rsa_key, .timeout = 30)
 {
-	ag_expect_ok_with(dxh_env("DX_TEST_KEY_RSA"));
+	ag_expect_ok_with(dxh_env("DX_TEST_KEY_RSA"), "rsa");
 }
 
 Test(agent, an_agent_that_never_answers_costs_the_budget_not_a_hang, .timeout = 40)
@@ -177,8 +186,7 @@ Test(agent, an_agent_that_never_answers_costs_the_budget_not_a_hang, .timeout = 
 
 	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
 	fd = ag_silent(sock);
-	ag_wrap(dir, sock);
-	dxh_run_argv(&r, argv, &o);
+	ag_run(&r, argv, sock, &o);
 	cr_expect(!r.killed, "dronex hung on a silent agent");
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connect_timeout", "%s", r.out);
@@ -205,8 +213,7 @@ Test(agent, an_interrupt_ends_a_wait_on_the_agent, .timeout = 40)
 
 	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
 	fd = ag_silent(sock);
-	ag_wrap(dir, sock);
-	dxh_run_argv(&r, argv, &o);
+	ag_run(&r, argv, sock, &o);
 	cr_expect_eq(r.status, 130, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect(r.wall < 4, "took %.1f s", r.wall);
 	cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
@@ -229,8 +236,7 @@ Test(agent, the_drones_identity_file_is_tried_before_the_agent, .timeout = 40)
 	/* An agent that would hang the drone if it were asked first. */
 	cr_assert(asprintf(&sock, "%s/silent.sock", dir) > 0);
 	fd = ag_silent(sock);
-	ag_wrap(dir, sock);
-	dxh_run_argv(&r, argv, &o);
+	ag_run(&r, argv, sock, &o);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
 	cr_expect(r.wall < 3, "took %.1f s: the agent was asked first", r.wall);

@@ -403,7 +403,7 @@ Test(chan, a_cut_command_on_a_busybox_drone_is_ended, .timeout = 40)
  */
 Test(chan, a_call_cut_by_unanswered_keepalives_may_still_run, .timeout = 40)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path;
@@ -417,12 +417,12 @@ Test(chan, a_call_cut_by_unanswered_keepalives_may_still_run, .timeout = 40)
 	{
 		const char *av[] = { "exec", "-i", path, "--keepalive", "1", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
 	}
 	sleeper = fu_session_of("sleep 20.719", 10, &sshd);
 	cr_assert(sleeper > 0, "no 'sleep 20.719' under a session of the test sshd");
 	stop_ok = fu_signal_if(sshd, "sshd: ", SIGSTOP) == 0;
-	fu_finish(&p, &r, 30, NULL);
+	dxh_finish(&p, &r);
 	fu_signal_if(sshd, "sshd: ", SIGKILL);
 	fu_signal_if(sshd, "sshd: ", SIGCONT);
 	fu_signal_if(sleeper, "sleep 20.719", SIGKILL);

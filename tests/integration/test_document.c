@@ -239,48 +239,24 @@ Test(document, the_error_counts_skipped_drones_apart, .timeout = 40)
 }
 
 /*
- * Runs dronex with stdout on fd out (closed here afterwards) and stderr in
- * a file; returns the exit status (-1 for a signal) and the stderr text.
+ * Runs dronex with stdout on fd out (closed here afterwards); returns the
+ * exit status (-1 for a signal) and the stderr text.
  */
 static int
 doc_spawn(const char *const *argv, int out, char **errtext)
 {
-	struct dxh_child ch;
-	const char *bin = dxh_env("DRONEX_BIN");
-	const char *av[16];
-	char *dir, *errpath;
-	size_t n;
-	pid_t pid;
-	int st, fd;
+	struct dxh_opts o = { .stdout_fd = out, .timeout = 40 };
+	struct dxh_run r;
+	int status;
 
-	dir = dxh_tmpdir();
-	cr_assert(asprintf(&errpath, "%s/stderr", dir) > 0);
-	av[0] = bin;
-	for (n = 0; argv[n] != NULL && n < 14; n++)
-		av[n + 1] = argv[n];
-	av[n + 1] = NULL;
-	dxh_child_prepare(&ch, true);
-	fflush(NULL);
-	pid = fork();
-	cr_assert(pid != -1);
-	if (pid == 0) {
-		dxh_child_apply(&ch);
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(fd, 0);
-		dup2(out, 1);
-		if ((fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
-			dup2(fd, 2);
-		execv(bin, (char *const *)av);
-		_exit(127);
-	}
+	cr_assert(out > 0);
+	dxh_run_argv(&r, argv, &o);
 	close(out);
-	cr_assert(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
-	*errtext = dxh_read_file(errpath);
-	cr_assert_not_null(*errtext);
-	dxh_child_free(&ch);
-	free(errpath);
-	free(dir);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	status = r.status;
+	*errtext = r.err;
+	r.err = NULL;
+	dxh_run_free(&r);
+	return status;
 }
 
 static void

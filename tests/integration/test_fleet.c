@@ -72,7 +72,7 @@ Test(fleet, max_failures_stops_starting_drones_after_n_failed, .timeout = 40)
 		const char *av[] = { "exec", "-i", path, "-f", "1", "--max-failures", "3",
 		    NULL };
 
-		fu_run(&r, av, 0, 30, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_eq(dxh_summary(&r, "drones"), 20);
@@ -107,7 +107,7 @@ Test(fleet, max_failures_lets_the_running_drones_finish, .timeout = 40)
 		const char *av[] = { "exec", "-i", path, "-f", "4", "--max-failures", "3",
 		    NULL };
 
-		fu_run(&r, av, 0, 30, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_eq(dxh_summary(&r, "failed"), 3, "%s", r.out);
@@ -143,7 +143,7 @@ fl_fail_fast(bool fail_fast)
 		const char *av[] = { "exec", "-i", path, fail_fast ? "--fail-fast" : NULL,
 		    NULL };
 
-		fu_run(&r, av, 0, 30, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed");
@@ -187,7 +187,8 @@ Test(fleet, two_hundred_drones_at_fanout_16_fit_in_64_open_files, .timeout = 60)
 	{
 		const char *av[] = { "exec", "-i", path, "-f", "16", "--", "true", NULL };
 
-		fu_run(&r, av, 64, 50, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 50,
+		    .nofile = 64 });
 	}
 	cr_log_info("200 drones at -f 16 under ulimit -n 64: %.2f s", r.wall);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %.2000s", r.status, r.err);
@@ -209,7 +210,8 @@ Test(fleet, a_fanout_the_open_file_limit_cannot_serve_is_refused, .timeout = 30)
 	{
 		const char *av[] = { "exec", "-i", path, "-f", "200", "--", "true", NULL };
 
-		fu_run(&r, av, 64, 20, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 20,
+		    .nofile = 64 });
 	}
 	cr_expect_eq(r.status, 2, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_not_null(strstr(r.err, "64"), "the message does not name the limit: %s",
@@ -238,7 +240,8 @@ Test(fleet, an_accepted_fanout_never_fails_drones_for_lack_of_descriptors, .time
 	{
 		const char *av[] = { "exec", "-i", path, "-f", "48", "--", "true", NULL };
 
-		fu_run(&r, av, 64, 50, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 50,
+		    .nofile = 64 });
 	}
 	cr_log_info("-f 48 under ulimit -n 64: exit %d in %.2f s", r.status, r.wall);
 	cr_expect(r.status == 0 || r.status == 2, "exit %d, stderr: %.2000s", r.status, r.err);
@@ -273,7 +276,9 @@ Test(fleet, fifty_mib_of_output_on_four_drones_is_cut_to_one_mib_in_bounded_memo
 	{
 		const char *av[] = { "exec", "-i", path, "--max-output", "1M", NULL };
 
-		fu_run(&r, av, 0, 80, &rss);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true,
+		    .timeout = 80 });
+		rss = r.maxrss_kb;
 	}
 	cr_log_info("4 x 50 MiB: %.2f s, dronex peak RSS %ld KiB", r.wall, rss);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
@@ -306,7 +311,7 @@ Test(fleet, fifty_mib_of_output_on_four_drones_is_cut_to_one_mib_in_bounded_memo
 
 Test(fleet, jsonl_streams_one_line_per_drone_as_each_finishes, .timeout = 60)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv, *j, *seen;
 	char *path, *copy, *line, *save = NULL, name[32];
@@ -322,10 +327,10 @@ Test(fleet, jsonl_streams_one_line_per_drone_as_each_finishes, .timeout = 60)
 		const char *av[] = { "exec", "-i", path, "-f", "50", "--format", "jsonl",
 		    "--", "true", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 50 });
 	}
 	/* When each line arrived, in seconds from the start. */
-	while (fu_pump(&p, 20)) {
+	while (dxh_pump(&p, 20)) {
 		double now = dxh_now() - p.start;
 		const char *q;
 		int n = 0;
@@ -338,7 +343,7 @@ Test(fleet, jsonl_streams_one_line_per_drone_as_each_finishes, .timeout = 60)
 			break;
 	}
 	first_line = nseen > 0 ? arrived[0] : -1;
-	fu_finish(&p, &r, 50, NULL);
+	dxh_finish(&p, &r);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_geq(first_line, 0, "no line at all");
 

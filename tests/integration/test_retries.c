@@ -1,8 +1,9 @@
 /*
  * test_retries.c - --retries and --retry-delay (SPEC 3, 4): connection
- * failures are retried, a drone that gets through on a later attempt ends
- * ok with the attempts counted, and a call that was sent is never run
- * twice, even when its connection is cut and retries are left.
+ * failures (a refused port, an unanswered SYN, dropped connections) are
+ * retried with the delay between, a drone that gets through on a later
+ * attempt ends ok with the attempts counted, and a call that was sent is
+ * never run twice, even when its connection is cut and retries are left.
  *
  * The flaky drone is a TCP relay in this process (faults_util.c) in front
  * of the test sshd: it closes the first K connections as soon as they are
@@ -35,7 +36,7 @@ Test(retries, a_refused_port_is_tried_n_plus_one_times_with_the_delay_between, .
 		const char *av[] = { "exec", "-i", path, "--retries", "2", "--retry-delay",
 		    "0.5", "--", "true", NULL };
 
-		fu_run(&r, av, 0, 20, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 20 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed");
@@ -65,7 +66,7 @@ Test(retries, an_unanswered_syn_is_retried_too, .timeout = 30)
 		const char *av[] = { "exec", "-i", path, "--connect-timeout", "1",
 		    "--retries", "1", "--retry-delay", "0.1", "--", "true", NULL };
 
-		fu_run(&r, av, 0, 20, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 20 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_kind(&r, "d-001"), "connect_timeout", "%s", r.out);
@@ -93,7 +94,7 @@ Test(retries, a_drone_that_drops_two_connections_is_ok_on_the_third, .timeout = 
 		const char *av[] = { "exec", "-i", path, "--retries", "3", "--retry-delay",
 		    "0.2", "--", "echo", "through", NULL };
 
-		fu_run(&r, av, 0, 20, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 20 });
 	}
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
@@ -123,7 +124,7 @@ Test(retries, too_few_retries_fail_with_handshake_after_n_plus_one_attempts, .ti
 		const char *av[] = { "exec", "-i", path, "--retries", "1", "--retry-delay",
 		    "0.2", "--", "echo", "through", NULL };
 
-		fu_run(&r, av, 0, 20, NULL);
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true, .timeout = 20 });
 	}
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "failed");
@@ -141,7 +142,7 @@ Test(retries, too_few_retries_fail_with_handshake_after_n_plus_one_attempts, .ti
 Test(retries, a_call_cut_with_its_connection_is_never_run_twice, .timeout = 40)
 {
 	struct fu_proxy *px;
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *dir, *file, *call, *text;
@@ -167,11 +168,11 @@ Test(retries, a_call_cut_with_its_connection_is_never_run_twice, .timeout = 40)
 		const char *av[] = { "exec", "-i", path, "--retries", "3", "--retry-delay",
 		    "0.1", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
 	}
 	sleeper = fu_session_of("sleep 5.31", 10, NULL);
 	cr_expect(sleeper > 0, "the call never started");
-	fu_finish(&p, &r, 30, NULL);
+	dxh_finish(&p, &r);
 	if (sleeper > 0)
 		fu_signal_if(sleeper, "sleep 5.31", SIGKILL);
 	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);

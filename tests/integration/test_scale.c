@@ -228,7 +228,9 @@ sc_run(const char *const *av, double deadline, bool strict)
 	while (*av != NULL && n < 31)
 		args[n++] = *av++;
 	args[n] = NULL;
-	fu_run(&r, args, 0, deadline + 10, &rss);
+	dxh_run_argv(&r, args, &(struct dxh_opts){ .timed = true,
+	    .timeout = deadline + 10 });
+	rss = r.maxrss_kb;
 	cr_log_info("1000 drones: exit %d in %.2f s, peak RSS %ld KiB", r.status, r.wall, rss);
 	fprintf(stderr, "test_scale: 1000 drones (%s): exit %d in %.2f s wall, dronex "
 	    "peak RSS %ld KiB\n", strict ? "served" : "overloaded", r.status, r.wall, rss);

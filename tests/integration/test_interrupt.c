@@ -1,9 +1,12 @@
 /*
- * test_signals.c - the run's deadline, SIGINT and SIGTERM (SPEC 3, 5, 6):
- * each ends the run on time with the complete JSON (running drones failed
- * with the kind that cut them, the others skipped with it), ends the cut
- * commands on the drone, and a second SIGINT ends dronex at once even
- * when its teardown would take longer.
+ * test_interrupt.c - SIGINT and SIGTERM (SPEC 3, 5): each ends the run on
+ * time with the complete JSON (running drones failed with kind
+ * interrupted, their finished calls kept, the others skipped with it),
+ * ends the cut commands on the drone, and exits 130; drones stuck in a
+ * handshake end too, and a second SIGINT ends dronex at once even when
+ * its teardown would take longer (a frozen sshd).  (SIGHUP and stray
+ * signals are in test_cli_signals.c; an interrupt while waiting on a
+ * resolver or an agent, in test_resolve.c and test_agent.c.)
  *
  * Every test sleeps for a value no other test uses, and the commands live
  * in the inventory so that dronex's own command line never matches.
@@ -21,120 +24,33 @@
 #include "faults_util.h"
 #include "harness.h"
 
-/* n drones, each with the one call; the inventory path. */
-static char *
-sg_inventory(int n, const char *call, json_t **inv)
-{
-	char name[32];
-	int i;
-
-	*inv = dxh_inv_new(n);
-	for (i = 1; i <= n; i++) {
-		dxh_name(name, sizeof(name), i);
-		dxh_inv_calls(*inv, name, call, NULL);
-	}
-	return dxh_inv_write(*inv);
-}
-
-/*
- * Every one of n drones is in the results: running ones failed with kind
- * (their first call too, when in_call), the others skipped with kind and
- * no calls.  Returns how many ran.
- */
-static int
-sg_check_cut(const struct dxh_run *r, int n, int running, const char *kind, bool in_call)
-{
-	char name[32];
-	int i, failed = 0, skipped = 0;
-
-	cr_assert_eq(dxh_summary(r, "drones"), n, "%s", r->out);
-	cr_assert_eq(json_object_size(json_object_get(dxh_doc(r), "drones")), (size_t)n);
-	for (i = 1; i <= n; i++) {
-		const char *st, *k;
-
-		dxh_name(name, sizeof(name), i);
-		st = dxh_status(r, name);
-		k = dxh_kind(r, name);
-		cr_expect_str_eq(k != NULL ? k : "(null)", kind, "%s: %s", name, r->out);
-		if (strcmp(st, "failed") == 0) {
-			failed++;
-			if (in_call)
-				cr_expect_str_eq(dxh_call_kind(r, name, 0), kind, "%s", name);
-			/* A healthy drone confirmed that the cut command got TERM. */
-			cr_expect(!fu_maybe_running(r, name), "%s: %s", name, r->out);
-		} else {
-			cr_expect_str_eq(st, "skipped", "%s: %s", name, r->out);
-			cr_expect_eq(dxh_ncalls(r, name), 0, "skipped %s ran calls", name);
-			skipped++;
-		}
-	}
-	cr_expect_eq(failed, running, "%d drones were cut, %d ran: %s", failed, running, r->out);
-	cr_expect_eq(skipped, n - running);
-	cr_expect_eq(dxh_summary(r, "failed"), running);
-	cr_expect_eq(dxh_summary(r, "skipped"), n - running);
-	cr_expect(json_is_string(json_object_get(dxh_doc(r), "error")));
-	return failed;
-}
-
-Test(signals, the_deadline_ends_the_run_on_time_with_every_drone_reported, .timeout = 30)
-{
-	struct fu_proc p;
-	struct dxh_run r;
-	json_t *inv;
-	char *path, *left;
-
-	cr_assert_eq(dxh_count_procs("sleep 30.11"), 0, "a 'sleep 30.11' is already running");
-	path = sg_inventory(6, "sleep 30.11", &inv);
-	{
-		const char *av[] = { "exec", "-i", path, "-f", "2", "--deadline", "2", NULL };
-
-		fu_spawn(&p, av, 0);
-	}
-	cr_expect_eq(fu_wait_count("sleep 30.11", 2, 2.0), 2, "the two first calls never ran");
-	fu_finish(&p, &r, 20, NULL);
-	cr_log_info("--deadline 2: returned after %.2f s", r.wall);
-	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
-	cr_expect_leq(r.wall, 3.0, "took %.2f s with --deadline 2", r.wall);
-	cr_expect_geq(r.wall, 1.8, "ended after %.2f s, before the deadline", r.wall);
-	sg_check_cut(&r, 6, 2, "deadline", true);
-	usleep(1000 * 1000);
-	left = fu_describe("sleep 30.11");
-	cr_expect_eq(dxh_count_procs("sleep 30.11"), 0,
-	    "a command cut by the deadline still runs on the drone 1 s later:\n%s", left);
-	free(left);
-	fu_kill_exact("sleep 30.11");
-	dxh_run_free(&r);
-	json_decref(inv);
-	free(path);
-}
-
 static void
-sg_interrupt(int sig, const char *sleep)
+in_signal(int sig, const char *sleep)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path, *left;
 	double sent;
 
 	cr_assert_eq(dxh_count_procs(sleep), 0, "a '%s' is already running", sleep);
-	path = sg_inventory(6, sleep, &inv);
+	path = fu_inventory(6, sleep, &inv);
 	{
 		const char *av[] = { "exec", "-i", path, "-f", "2", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 20 });
 	}
 	cr_expect_eq(fu_wait_count(sleep, 2, 5.0), 2, "the two first calls never ran");
 	while (dxh_now() - p.start < 1.0)
-		fu_pump(&p, 20);
+		dxh_pump(&p, 20);
 	sent = dxh_now() - p.start;
 	kill(p.pid, sig);
-	fu_finish(&p, &r, 20, NULL);
+	dxh_finish(&p, &r);
 	cr_log_info("signal %d at %.2f s, exit %d at %.2f s", sig, sent, r.status, r.wall);
 	cr_expect_eq(r.status, 130, "exit %d (signal %d), stderr: %s", r.status, r.termsig,
 	    r.err);
 	cr_expect_leq(r.wall - sent, 2.0, "took %.2f s after the signal", r.wall - sent);
-	sg_check_cut(&r, 6, 2, "interrupted", true);
+	fu_check_cut(&r, 6, 2, "interrupted", true);
 	usleep(1000 * 1000);
 	left = fu_describe(sleep);
 	cr_expect_eq(dxh_count_procs(sleep), 0,
@@ -146,20 +62,20 @@ sg_interrupt(int sig, const char *sleep)
 	free(path);
 }
 
-Test(signals, sigint_cuts_running_drones_skips_the_rest_and_exits_130, .timeout = 30)
+Test(interrupt, sigint_cuts_running_drones_skips_the_rest_and_exits_130, .timeout = 30)
 {
-	sg_interrupt(SIGINT, "sleep 30.21");
+	in_signal(SIGINT, "sleep 30.21");
 }
 
-Test(signals, sigterm_cuts_running_drones_skips_the_rest_and_exits_130, .timeout = 30)
+Test(interrupt, sigterm_cuts_running_drones_skips_the_rest_and_exits_130, .timeout = 30)
 {
-	sg_interrupt(SIGTERM, "sleep 30.22");
+	in_signal(SIGTERM, "sleep 30.22");
 }
 
 /* Drones stuck in a handshake still end promptly on one SIGINT. */
-Test(signals, sigint_during_handshakes_ends_the_run_within_a_second, .timeout = 30)
+Test(interrupt, sigint_during_handshakes_ends_the_run_within_a_second, .timeout = 30)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path, name[32];
@@ -177,28 +93,28 @@ Test(signals, sigint_during_handshakes_ends_the_run_within_a_second, .timeout = 
 		const char *av[] = { "exec", "-i", path, "-f", "2", "--connect-timeout", "20",
 		    "--", "true", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 25 });
 	}
 	while (dxh_now() - p.start < 1.0)
-		fu_pump(&p, 20);
+		dxh_pump(&p, 20);
 	sent = dxh_now() - p.start;
 	kill(p.pid, SIGINT);
-	fu_finish(&p, &r, 25, NULL);
+	dxh_finish(&p, &r);
 	cr_log_info("SIGINT at %.2f s during handshakes, exit %d at %.2f s", sent, r.status,
 	    r.wall);
 	cr_expect_eq(r.status, 130, "exit %d (signal %d), stderr: %s", r.status, r.termsig,
 	    r.err);
 	cr_expect_leq(r.wall - sent, 1.0, "took %.2f s after SIGINT", r.wall - sent);
-	sg_check_cut(&r, 4, 2, "interrupted", false);
+	fu_check_cut(&r, 4, 2, "interrupted", false);
 	dxh_run_free(&r);
 	close(fd);
 	json_decref(inv);
 	free(path);
 }
 
-Test(signals, a_second_sigint_during_handshakes_exits_at_once, .timeout = 30)
+Test(interrupt, a_second_sigint_during_handshakes_exits_at_once, .timeout = 30)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path, name[32];
@@ -216,15 +132,15 @@ Test(signals, a_second_sigint_during_handshakes_exits_at_once, .timeout = 30)
 		const char *av[] = { "exec", "-i", path, "-f", "2", "--connect-timeout", "20",
 		    "--", "true", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 25 });
 	}
 	while (dxh_now() - p.start < 1.0)
-		fu_pump(&p, 20);
+		dxh_pump(&p, 20);
 	kill(p.pid, SIGINT);
 	usleep(50 * 1000);
 	second = dxh_now() - p.start;
 	kill(p.pid, SIGINT);
-	fu_finish(&p, &r, 25, NULL);
+	dxh_finish(&p, &r);
 	cr_expect_eq(r.status, 130, "exit %d (signal %d), stderr: %s", r.status, r.termsig,
 	    r.err);
 	cr_expect_leq(r.wall - second, 0.5, "took %.2f s after the second SIGINT",
@@ -243,9 +159,9 @@ Test(signals, a_second_sigint_during_handshakes_exits_at_once, .timeout = 30)
  * wait for it.
  */
 static void
-sg_frozen(bool twice, const char *sleep)
+in_frozen(bool twice, const char *sleep)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path;
@@ -254,11 +170,11 @@ sg_frozen(bool twice, const char *sleep)
 	bool stop_ok;
 
 	cr_assert_eq(dxh_count_procs(sleep), 0, "a '%s' is already running", sleep);
-	path = sg_inventory(1, sleep, &inv);
+	path = fu_inventory(1, sleep, &inv);
 	{
 		const char *av[] = { "exec", "-i", path, "--keepalive", "0", NULL };
 
-		fu_spawn(&p, av, 0);
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 25 });
 	}
 	sleeper = fu_session_of(sleep, 10, &sshd);
 	cr_assert(sleeper > 0, "no '%s' under a session of the test sshd", sleep);
@@ -271,7 +187,7 @@ sg_frozen(bool twice, const char *sleep)
 		second = dxh_now() - p.start;
 		kill(p.pid, SIGINT);
 	}
-	fu_finish(&p, &r, 25, NULL);
+	dxh_finish(&p, &r);
 	fu_signal_if(sshd, "sshd: ", SIGKILL);
 	fu_signal_if(sshd, "sshd: ", SIGCONT);
 	fu_signal_if(sleeper, sleep, SIGKILL);
@@ -295,12 +211,45 @@ sg_frozen(bool twice, const char *sleep)
 	free(path);
 }
 
-Test(signals, sigint_with_a_frozen_sshd_ends_within_the_cleanup_budget, .timeout = 40)
+Test(interrupt, sigint_with_a_frozen_sshd_ends_within_the_cleanup_budget, .timeout = 40)
 {
-	sg_frozen(false, "sleep 30.24");
+	in_frozen(false, "sleep 30.24");
 }
 
-Test(signals, a_second_sigint_exits_at_once_while_teardown_waits, .timeout = 40)
+Test(interrupt, a_second_sigint_exits_at_once_while_teardown_waits, .timeout = 40)
 {
-	sg_frozen(true, "sleep 30.25");
+	in_frozen(true, "sleep 30.25");
+}
+
+Test(interrupt, sigint_keeps_the_finished_calls_of_a_cut_drone, .timeout = 30)
+{
+	struct dxh_run r;
+	json_t *inv;
+	char *path;
+	struct dxh_opts o = { .timeout = 20, .signal = SIGINT, .signal_after = 1.5 };
+
+	cr_assert_eq(dxh_count_procs("sleep 63.5"), 0, "a 'sleep 63.5' is already running");
+	inv = dxh_inv_new(2);
+	dxh_inv_calls(inv, "d-001", "echo first", NULL);
+	path = dxh_inv_write(inv);
+	{
+		const char *av[] = { "exec", "-i", path, "-f", "1", "--", "sleep", "63.5", NULL };
+
+		dxh_run_argv(&r, av, &o);
+	}
+	cr_expect_eq(r.status, 130, "exit %d (signal %d), stderr: %s", r.status, r.termsig,
+	    r.err);
+	cr_expect_leq(r.wall, 4.0, "took %.2f s after SIGINT at 1.5 s", r.wall);
+	/* d-001 was running: its first call's result is kept, the rest cut. */
+	cr_expect_str_neq(dxh_status(&r, "d-001"), "ok");
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "interrupted", "%s", r.out);
+	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), "first\n");
+	cr_expect_str_eq(dxh_status(&r, "d-002"), "skipped");
+	cr_expect_str_eq(dxh_kind(&r, "d-002"), "interrupted");
+	cr_expect_eq(dxh_summary(&r, "drones"), 2);
+	cr_expect_eq(fu_wait_count("sleep 63.5", 0, 1.0), 0,
+	    "the interrupted command is still running on the drone");
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
 }
