@@ -16,12 +16,14 @@
  *  - Every "char *" returned by a dx_ function is the caller's to free();
  *    every "const char *" returned is borrowed.
  *
- * Threads, said once: call dx_global_init() before any other dx_ function
- * and before starting threads of your own.  Everything a queue run reads
- * (the inventory, the dx_ssh, the jobs' strings) is read-only while it
- * runs and may be read by any thread; each drone thread writes only its
- * own result.  dx_queue_abort() is the one queue function for other
- * threads; the done callback runs on the thread that called dx_queue_run().
+ * Threads, said once: call dx_global_init() before loading, queueing or
+ * connecting anything, and before starting threads of your own.  What a
+ * queue run borrows (the inventory, the jobs' strings, the executor's
+ * argument such as a dx_ssh) must stay unchanged until dx_queue_run()
+ * returns: its drone threads read it at once, and each writes only its own
+ * result (a dx_ssh locks its own caches).  dx_queue_abort() is the one
+ * queue function for other threads; the done callback runs on the thread
+ * that called dx_queue_run().
  *
  * This header is installed with libdronex, and exactly the functions it
  * declares are exported: build a scheduler with
@@ -327,7 +329,9 @@ const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char
  * dx_ssh_exec as the queue's executor with the dx_ssh as its argument;
  * every job's drone must then be a const struct dx_drone * (above).  The
  * drone's host, port, user, identity, known_hosts and connect_timeout
- * apply; the options below apply to every drone.
+ * apply; the options below apply to every drone (identities given there
+ * replace the drone's own).  A drone with a jump fails with kind
+ * DX_NETWORK: jump hosts are not supported yet.
  *
  * Ownership: dx_ssh_new() copies the options struct, not what it points
  * to: stdin_data and identities are borrowed and must outlive the dx_ssh.
