@@ -15,6 +15,20 @@
  *    take ownership of heap parts by setting the pointers to NULL.
  *  - Every "char *" returned by a dx_ function is the caller's to free();
  *    every "const char *" returned is borrowed.
+ *
+ * Threads, said once: call dx_global_init() before loading, queueing or
+ * connecting anything, and before starting threads of your own.  What a
+ * queue run borrows (the inventory, the jobs' strings, the executor's
+ * argument such as a dx_ssh) must stay unchanged until dx_queue_run()
+ * returns: its drone threads read it at once, and each writes only its own
+ * result (a dx_ssh locks its own caches).  dx_queue_abort() is the one
+ * queue function for other threads; the done callback runs on the thread
+ * that called dx_queue_run().
+ *
+ * This header is installed with libdronex, and exactly the functions it
+ * declares are exported: build a scheduler with
+ *   cc sched.c $(pkg-config --cflags --libs dronex)
+ * (--static for libdronex.a); examples/scheduler.c is one.
  */
 #ifndef DRONEX_H
 #define DRONEX_H
@@ -22,6 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>		/* json_t, for the results as JSON */
 
 /*
  * Error kinds.  One table generates the enum and dx_kind_name(); the names
@@ -249,5 +265,150 @@ size_t		 dx_queue_peak_running(const struct dx_queue *);
  * with "and K more", so the line stays short on any fleet.
  */
 char		*dx_queue_error(const struct dx_queue *);
+
+
+/*
+ * The inventory (SPEC section 2), for a scheduler that runs drones of an
+ * inventory file.  dx_inventory_load() reads a JSON file (or stdin for
+ * "-"), applies "defaults" and the built-in defaults, expands "~" and
+ * checks every field; a job's drone for dx_ssh_exec() is a pointer to one
+ * of inv->drones.
+ *
+ * Ownership: the inventory owns every string in it (and the reference to
+ * each drone's "vars").  dx_inventory_release() frees them all; it is a
+ * no-op on a released inventory or on one whose load failed, so a caller
+ * may always release.  Pointers into it (a drone, its name) stay valid
+ * until the release.
+ *
+ * Threads: after the load the inventory is read-only; any number of
+ * threads may read it and call dx_inventory_find() at once.  Release it
+ * after every queue whose jobs point into it has been freed.
+ */
+struct dx_drone {
+	char		*name;		/* unique */
+	char		*host;		/* defaults to name */
+	int		 port;		/* defaults.port, else 22 */
+	char		*user;		/* defaults.user, else the current user */
+	char		*identity;	/* expanded path, or NULL: agent + ~/.ssh/id_* */
+	char		*known_hosts;	/* expanded path; default ~/.ssh/known_hosts */
+	char		*jump;		/* drone name or user@host:port, or NULL */
+	char	       **labels;
+	size_t		 nlabels;
+	int		 priority;	/* default 0; higher starts earlier */
+	char	       **calls;		/* the drone's own calls, run first */
+	size_t		 ncalls;
+	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
+	struct json_t	*vars;		/* the user's own "vars" object (owned
+					   reference), or NULL; never interpreted */
+	size_t		 index;		/* position in the inventory */
+};
+
+struct dx_inventory {
+	char		*path;		/* as given ("-" for stdin) */
+	struct dx_drone	*drones;
+	size_t		 n;
+	void		*byname;	/* private name index, or NULL */
+};
+
+/*
+ * Reads and parses path ("-" = stdin) into inv (whatever inv held is
+ * overwritten, not freed).  Returns 0, or -1 with err set: kind
+ * DX_INVENTORY and a message naming the file, line, column and field,
+ * "drones.json:7:18: drone 'db-01': field 'port': expected an integer
+ * 1-65535".  Nothing is kept after a failure.
+ */
+int	dx_inventory_load(struct dx_inventory *, const char *path, struct dx_err *);
+/* Frees everything inv owns and zeroes it. */
+void	dx_inventory_release(struct dx_inventory *);
+/* The drone called name (borrowed from the inventory), or NULL. */
+const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
+
+/*
+ * The SSH executor: runs one drone's calls over one libssh2 session, on
+ * the drone's own thread.  Make one dx_ssh with dx_ssh_new() and pass
+ * dx_ssh_exec as the queue's executor with the dx_ssh as its argument;
+ * every job's drone must then be a const struct dx_drone * (above).  The
+ * drone's host, port, user, identity, known_hosts and connect_timeout
+ * apply; the options below apply to every drone (identities given there
+ * replace the drone's own).  A drone with a jump fails with kind
+ * DX_NETWORK: jump hosts are not supported yet.
+ *
+ * Ownership: dx_ssh_new() copies the options struct, not what it points
+ * to: stdin_data and identities are borrowed and must outlive the dx_ssh.
+ * The caller frees the dx_ssh with dx_ssh_free() (a no-op on NULL).
+ * dx_ssh_exec() fills the result it is handed as dx_exec_fn says (calls,
+ * error, calls_sent, kex, host key) and keeps nothing else.
+ *
+ * Threads: a dx_ssh holds what drone threads share read-mostly (the
+ * options, the known_hosts files, parsed once and locked inside, and the
+ * identity files, read once), so it may serve any number of drone threads
+ * and one run after another; nothing of a libssh2 session is ever shared
+ * between threads.  Free it only when no queue is running with it.
+ */
+enum dx_hostkey_policy {
+	DX_HKC_STRICT = 0,		/* unknown or changed key: refuse */
+	DX_HKC_ACCEPT_NEW,		/* add unknown keys; refuse changed ones */
+	DX_HKC_OFF			/* no check (reported in the results) */
+};
+
+struct dx_ssh_opts {
+	int64_t		 connect_timeout_ms; /* TCP connect + SSH handshake + auth */
+	int64_t		 call_timeout_ms;    /* per call; 0 = none */
+	size_t		 max_output;	     /* per stream per call */
+	enum dx_hostkey_policy hostkey_policy;
+	int		 keepalive_s;	     /* SSH keepalive interval; 0 = off */
+	/*
+	 * Every call's standard input (--stdin), borrowed; with stdin_data
+	 * NULL each call's stdin is closed (EOF sent) at once.
+	 */
+	const void	*stdin_data;
+	size_t		 stdin_len;
+	/*
+	 * Identity files from the command line (--identity), borrowed,
+	 * expanded; when nidentities > 0 they replace the drone's own.
+	 */
+	const char *const *identities;
+	size_t		 nidentities;
+};
+
+struct dx_ssh;
+
+/*
+ * dx_ssh_new() returns the executor's shared state (connect_timeout_ms 0
+ * means 10 s), or NULL with err set (DX_INTERNAL) when out of memory.
+ * dx_ssh_exec() is a dx_exec_fn; ssh is the dx_ssh.
+ */
+struct dx_ssh	*dx_ssh_new(const struct dx_ssh_opts *, struct dx_err *);
+void		 dx_ssh_free(struct dx_ssh *);
+void		 dx_ssh_exec(void *ssh, const struct dx_job *job,
+		    const struct dx_ctl *ctl, struct dx_result *res);
+
+/*
+ * Results as JSON (SPEC section 4): the objects of "dronex exec"'s
+ * results, for a scheduler that stores or forwards them.
+ *
+ * Ownership: every json_t returned is a new reference the caller owns
+ * (json_decref()); NULL means out of memory.  The result is only read.
+ * Output bytes that are valid UTF-8 become a JSON string under KEY;
+ * anything else becomes base64 under KEY_base64, so nothing is dropped
+ * and nothing is mangled.
+ *
+ * Threads: any thread, on a result no other thread is writing (in the
+ * done callback, or after taking it over); the returned object is the
+ * caller's alone (jansson objects are not locked).
+ */
+/* null for DX_OK, else {"kind", "message"}. */
+json_t	*dx_err_json(const struct dx_err *);
+/*
+ * One drone's object: host, port, user, status, attempts, elapsed_ms,
+ * error, kex, hostkey_type, hostkey_fingerprint, calls.  Every string in
+ * it is valid UTF-8.  host, port and user are where the drone connected
+ * (a dx_drone's fields); user may be NULL.  If the full object cannot be
+ * built (out of memory), returns a small one instead (where it connected,
+ * status, attempts, no calls, an "internal" error saying so), so the drone
+ * still appears; NULL only if even that fails.
+ */
+json_t	*dx_result_json(const char *host, int port, const char *user,
+	    const struct dx_result *);
 
 #endif /* DRONEX_H */

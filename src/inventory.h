@@ -8,6 +8,10 @@
  *   "drones.json:7:18: drone 'db-01': field 'port': expected an integer 1-65535"
  * The inventory owns every string in it; dx_inventory_release() frees them
  * (and is a no-op on a released inventory or one whose load failed).
+ * struct dx_drone, struct dx_inventory, dx_inventory_load(),
+ * dx_inventory_release() and dx_inventory_find() (hashed after a load or
+ * parse) are public: dronex.h declares them; this header adds what only
+ * dronex itself uses.
  *
  * Choices beyond SPEC section 2: drone names must not be empty or hold
  * whitespace, control characters, ',', '[', ']', '*' or '?' (they would
@@ -26,38 +30,9 @@
 
 #include "dronex.h"
 
-struct dx_drone {
-	char		*name;		/* unique */
-	char		*host;		/* defaults to name */
-	int		 port;		/* defaults.port, else 22 */
-	char		*user;		/* defaults.user, else the current user */
-	char		*identity;	/* expanded path, or NULL: agent + ~/.ssh/id_* */
-	char		*known_hosts;	/* expanded path; default ~/.ssh/known_hosts */
-	char		*jump;		/* drone name or user@host:port, or NULL */
-	char	       **labels;
-	size_t		 nlabels;
-	int		 priority;	/* default 0; higher starts earlier */
-	char	       **calls;		/* the drone's own calls, run first */
-	size_t		 ncalls;
-	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
-	struct json_t	*vars;		/* the user's own "vars" object (owned
-					   reference), or NULL; never interpreted */
-	size_t		 index;		/* position in the inventory */
-};
-
-struct dx_inventory {
-	char		*path;		/* as given ("-" for stdin) */
-	struct dx_drone	*drones;
-	size_t		 n;
-	void		*byname;	/* private name index, or NULL */
-};
-
-/* Reads and parses path ("-" = stdin).  0, or -1 with err set. */
-int	dx_inventory_load(struct dx_inventory *, const char *path, struct dx_err *);
 /* Parses text of len bytes; name is used in messages (e.g. the path). */
 int	dx_inventory_parse(struct dx_inventory *, const char *text, size_t len,
 	    const char *name, struct dx_err *);
-void	dx_inventory_release(struct dx_inventory *);
 
 /* One ad-hoc drone, as "dronex exec -w [user@]host[:port]" names it. */
 struct dx_adhoc {
@@ -74,9 +49,6 @@ struct dx_adhoc {
  */
 int	dx_inventory_adhoc(struct dx_inventory *, const struct dx_adhoc *, size_t n,
 	    const char *name, struct dx_err *);
-/* The drone called name, or NULL.  Hashed after a load or parse. */
-const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
-
 /*
  * Checks a host or user name the way OpenSSH 9.6 does: refuses an empty
  * value, a leading '-', whitespace, control characters and shell

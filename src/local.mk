@@ -1,6 +1,16 @@
-# libdronex: everything but the CLI, linked by the binary and the tests.
-noinst_LIBRARIES += src/libdronex.a
-src_libdronex_a_SOURCES = \
+# libdronex: everything but the CLI.
+#
+# src/libdronex_core.la is a libtool convenience library (an archive, never
+# installed) holding every library source.  The binary and the tests link
+# it, so they carry the library's code themselves, internal functions
+# included: no shared library to find at run time, no PLT on the hot path.
+# Its objects are compiled once, position-independent (disable-static), so
+# that the installed libraries can be made of them, and without semantic
+# interposition (configure.ac says why).
+noinst_LTLIBRARIES += src/libdronex_core.la
+src_libdronex_core_la_LIBTOOLFLAGS = --tag=disable-static
+src_libdronex_core_la_CFLAGS = $(AM_CFLAGS) $(NOINTERPOSE_CFLAGS)
+src_libdronex_core_la_SOURCES = \
 	src/dronex.h \
 	src/err.c \
 	src/buf.c \
@@ -21,6 +31,23 @@ src_libdronex_a_SOURCES = \
 	src/killscript.c src/killscript.h \
 	src/signame.c src/signame.h \
 	src/ssh_exec.c src/ssh_exec.h
+
+# The installed libdronex (shared and static), made of the same objects.
+# The shared one exports exactly the functions dronex.h declares, listed in
+# src/libdronex.sym (libtool turns it into a version script); the install
+# test (tests/integration/test_install.sh) fails on any difference between
+# the two, either way.  A function added to dronex.h goes in the list too.
+lib_LTLIBRARIES += src/libdronex.la
+src_libdronex_la_SOURCES =
+src_libdronex_la_LIBADD = src/libdronex_core.la $(DX_DEP_LIBS)
+src_libdronex_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-export-symbols $(srcdir)/src/libdronex.sym
+EXTRA_src_libdronex_la_DEPENDENCIES = src/libdronex.sym
+include_HEADERS += src/dronex.h
+EXTRA_DIST += src/libdronex.sym
+
+pkgconfig_DATA += dronex.pc
+EXTRA_DIST += dronex.pc.in
 
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \

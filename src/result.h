@@ -4,7 +4,8 @@
  * Every json_t returned is a new reference the caller owns (json_decref);
  * NULL means out of memory.  Output bytes that are valid UTF-8 become a
  * JSON string under KEY; anything else becomes base64 under KEY_base64, so
- * nothing is dropped and nothing is mangled.
+ * nothing is dropped and nothing is mangled.  dx_err_json() and
+ * dx_result_json() are public: dronex.h declares them.
  */
 #ifndef DX_RESULT_H
 #define DX_RESULT_H
@@ -23,21 +24,11 @@ int	 dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t le
  * UTF-8.  NULL only when out of memory.
  */
 json_t	*dx_json_text(const char *s);
-/* null for DX_OK, else {"kind", "message"}. */
-json_t	*dx_err_json(const struct dx_err *);
-/*
- * One drone's object: host, port, user, status, attempts, elapsed_ms,
- * error, kex, hostkey_type, hostkey_fingerprint, calls.  Every string in
- * it is valid UTF-8.  If the full object cannot be built (out of memory),
- * returns dx_result_json_fallback() instead, so the drone still appears;
- * NULL only if even that fails.
- */
-json_t	*dx_result_json(const char *host, int port, const char *user,
-	    const struct dx_result *);
 /*
  * The small object that stands for a drone whose result could not be
  * encoded: where it connected, its status and attempts, no calls, and an
- * error of kind "internal" that says so.
+ * error of kind "internal" that says so.  dx_result_json() (public, in
+ * dronex.h) returns it when the full object cannot be built.
  */
 json_t	*dx_result_json_fallback(const char *host, int port, const char *user,
 	    const struct dx_result *);

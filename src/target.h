@@ -59,11 +59,7 @@ struct dx_origin {
 	char		 where[160];	/* "drones.json:7:18", "--user", "" */
 };
 
-enum dx_hostkey_policy {
-	DX_HKC_STRICT = 0,		/* unknown or changed key: refuse */
-	DX_HKC_ACCEPT_NEW,		/* add unknown keys; refuse changed ones */
-	DX_HKC_OFF			/* no check (reported in the results) */
-};
+/* enum dx_hostkey_policy is public: dronex.h declares it. */
 
 struct dx_target {
 	char		*name;		/* the drone's name (the result key) */
