@@ -1,8 +1,18 @@
 /*
- * inventory.h - the drone inventory (SPEC section 2).
+ * inventory.h - the drone inventory (SPEC section 2): the schema, checked
+ * field by field, and the values as the file gives them.
  *
- * dx_inventory_load() reads a JSON file (or stdin for "-"), applies
- * "defaults" and built-in defaults, expands "~", and checks every field.
+ * dx_inventory_load() reads a JSON file (or stdin for "-"), expands "~",
+ * and checks every field.  It applies no defaults: a drone holds the
+ * connection fields it sets itself (NULL or 0 when it does not), the
+ * inventory's "defaults" object is kept apart in inv->defaults, and each
+ * field given remembers its line and column, so that target resolution
+ * (target.h) can layer built-in defaults < ssh_config < "defaults" < the
+ * drone < the command line and say where each value came from.  Only
+ * what belongs to the schema itself is merged here: "vars" (the defaults'
+ * keys with the drone's over them) and the jump check ("defaults.jump" is
+ * not applied to the drone it names; chains may not loop).
+ *
  * Any error stops the load: err->kind is DX_INVENTORY and err->msg names
  * the file, line, column and field, e.g.
  *   "drones.json:7:18: drone 'db-01': field 'port': expected an integer 1-65535"
@@ -12,7 +22,8 @@
  * Choices beyond SPEC section 2: drone names must not be empty or hold
  * whitespace, control characters, ',', '[', ']', '*' or '?' (they would
  * change meaning in -w/-x sets); "host" must not hold '@' or brackets
- * (IPv6 addresses are written bare, "::1", "fe80::1%eth0"); empty strings
+ * (IPv6 addresses are written bare, "::1", "fe80::1%eth0"); a drone
+ * without "host" must have a name that is a valid host; empty strings
  * in "labels" and "calls" are errors; "connect_timeout" is 0 < s <= 2147483;
  * a drone may not jump through itself, and jump chains may not loop;
  * "defaults.jump" is not applied to the drone it names.  JSON objects with
@@ -25,28 +36,56 @@
 #define DX_INVENTORY_H
 
 #include "dronex.h"
+#include "home.h"		/* dx_expand_tilde() */
 
+/* The connection fields a drone or "defaults" can set, for positions. */
+enum dx_inv_field {
+	DX_INV_HOST = 0,		/* drones only */
+	DX_INV_PORT,
+	DX_INV_USER,
+	DX_INV_IDENTITY,
+	DX_INV_KNOWN_HOSTS,
+	DX_INV_JUMP,
+	DX_INV_CONNECT_TIMEOUT,
+	DX_INV_NFIELDS
+};
+
+/* Where a field's value starts in the file; line 0: not given there. */
+struct dx_inv_pos {
+	int		 line, col;
+};
+
+/*
+ * A drone as the inventory gives it.  The connection fields (host to
+ * connect_timeout_ms, jump) are the drone's own: NULL or 0 when it does
+ * not set them.  The same struct, with name NULL, holds "defaults".
+ */
 struct dx_drone {
 	char		*name;		/* unique */
-	char		*host;		/* defaults to name */
-	int		 port;		/* defaults.port, else 22 */
-	char		*user;		/* defaults.user, else the current user */
-	char		*identity;	/* expanded path, or NULL: agent + ~/.ssh/id_* */
-	char		*known_hosts;	/* expanded path; default ~/.ssh/known_hosts */
+	char		*host;		/* NULL: the name (target.h) */
+	int		 port;		/* 0: not set */
+	char		*user;		/* NULL: not set */
+	char		*identity;	/* expanded path, or NULL */
+	char		*known_hosts;	/* expanded path, or NULL */
 	char		*jump;		/* drone name or user@host:port, or NULL */
 	char	       **labels;
 	size_t		 nlabels;
 	int		 priority;	/* default 0; higher starts earlier */
 	char	       **calls;		/* the drone's own calls, run first */
 	size_t		 ncalls;
-	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
+	int64_t		 connect_timeout_ms; /* 0 = not set */
 	struct json_t	*vars;		/* the user's own "vars" object (owned
-					   reference), or NULL; never interpreted */
+					   reference; defaults' keys merged
+					   under the drone's), or NULL */
 	size_t		 index;		/* position in the inventory */
+	struct dx_inv_pos pos[DX_INV_NFIELDS]; /* where each field was given */
 };
 
 struct dx_inventory {
 	char		*path;		/* as given ("-" for stdin) */
+	struct dx_drone	 defaults;	/* "defaults" as given (name NULL; its
+					   jump applies to every drone but the
+					   one it names) */
 	struct dx_drone	*drones;
 	size_t		 n;
 	void		*byname;	/* private name index, or NULL */
@@ -67,10 +106,10 @@ struct dx_adhoc {
 	int		 port;		/* 0: 22 */
 };
 /*
- * Makes an inventory of the n ad-hoc drones, with no file: known_hosts
- * ~/.ssh/known_hosts, no identity (the agent and ~/.ssh/id_*).  A name
- * given twice makes one drone (the first).  name is used in messages and
- * as inv->path.  0, or -1 with err set.
+ * Makes an inventory of the n ad-hoc drones, with no file: each drone sets
+ * host, and user and port when given; everything else is left to target
+ * resolution.  A name given twice makes one drone (the first).  name is
+ * used in messages and as inv->path.  0, or -1 with err set.
  */
 int	dx_inventory_adhoc(struct dx_inventory *, const struct dx_adhoc *, size_t n,
 	    const char *name, struct dx_err *);
@@ -85,10 +124,10 @@ const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char
 int	dx_check_hostname(const char *value, const char *what, struct dx_err *);
 
 /*
- * "~" or "~/x" -> "$HOME/x" (the password database's home when HOME is
- * unset or empty); other paths, "~user/x" included, are copied.  Returns a
- * string the caller frees, or NULL + err (DX_USAGE) if no home is known.
+ * The name hash: FNV-1a, 32 bits.  The name index uses it, and so does
+ * --shard (select.h), which is why it never changes: a drone must land in
+ * the same shard on every machine and in every version.
  */
-char	*dx_expand_tilde(const char *path, struct dx_err *);
+uint32_t dx_name_hash(const char *name);
 
 #endif
