@@ -37,8 +37,6 @@
 #define CLI_DEFAULT_MAX_OUTPUT	(1024 * 1024)
 #define CLI_DEFAULT_KEEPALIVE_S	15
 
-const char *const cli_hostkey_names[] = { "strict", "accept-new", "off" };
-
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
@@ -484,7 +482,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			size_t k;
 
 			for (k = 0; k < 3; k++)
-				if (strcmp(optarg, cli_hostkey_names[k]) == 0)
+				if (strcmp(optarg, dx_hostkey_policy_name(
+				    (enum dx_hostkey_policy)k)) == 0)
 					break;
 			if (k == 3) {
 				cli_fail("option '--host-key-check': '%s' is not strict, "

@@ -304,7 +304,7 @@ cli_exec(int argc, char **argv)
 	oo.format = o.format;
 	oo.pretty = o.pretty;
 	oo.progress = o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress;
-	oo.host_key_check = cli_hostkey_names[o.hostkey];
+	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
 	gettimeofday(&tv, NULL);

@@ -64,8 +64,6 @@ struct cli_opts {
 	char		*command;	/* words after the options, joined */
 };
 
-extern const char *const cli_hostkey_names[];
-
 void	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses argv; 0, 1 when --help/--version was handled, -1 (printed). */
 int	cli_parse(int argc, char **argv, struct cli_opts *);
