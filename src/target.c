@@ -192,8 +192,10 @@ tgt_where(char *buf, size_t size, const struct dx_inventory *inv,
 	const char *file = inv->path == NULL ? "" :
 	    strcmp(inv->path, "-") == 0 ? "<stdin>" : inv->path;
 
+	/* A long path is cut, never the line and column after it. */
 	if (pos->line > 0)
-		snprintf(buf, size, "%s:%d:%d", file, pos->line, pos->col);
+		snprintf(buf, size, "%.*s:%d:%d", (int)(size > 24 ? size - 24 : 0),
+		    file, pos->line, pos->col);
 	else
 		snprintf(buf, size, "%s", file);
 }
