@@ -1,9 +1,15 @@
 /*
- * cli.c - the dronex command line: options, the inventory and selection,
- * "dronex list", and the dispatch to the subcommands (cli_exec.c runs
- * exec).  Nothing here is library code: this is the one place that prints
- * and chooses exit statuses.  Usage errors go to stderr, never stdout;
- * an option that does nothing for a subcommand is refused.
+ * cli.c - the dronex command line's shared part: the option parser every
+ * subcommand uses, the inventory, selection and target resolution they
+ * share, and the dispatch to one file per subcommand (cli_exec.c,
+ * cli_list.c; curl's src/tool_*.c are the model).  Nothing here is library
+ * code: the cli files are the one place that prints and chooses exit
+ * statuses.  Usage errors go to stderr, never stdout; an option that does
+ * nothing for a subcommand is refused.
+ *
+ * The path of a run: argv -> cli_parse() -> cli_resolve() (inventory,
+ * selection, one target per drone: target.h) -> the subcommand (exec:
+ * jobs, queue, executor, results, output; list: output).
  */
 #include "config.h"
 
@@ -19,24 +25,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cli.h"
 #include "cli_int.h"
 #include "dronex.h"
 #include "inventory.h"
 #include "select.h"
+#include "target.h"
 
 #define CLI_DEFAULT_FANOUT	64
 #define CLI_DEFAULT_CONNECT_MS	10000
 #define CLI_DEFAULT_MAX_OUTPUT	(1024 * 1024)
 #define CLI_DEFAULT_KEEPALIVE_S	15
 
-const char *const cli_hostkey_names[] = { "strict", "accept-new", "off" };
-
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
-"       dronex list   [selection] [-l USER] [--port PORT] [--pretty]\n"
+"       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
+"                     [--pretty]\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -77,6 +81,11 @@ static const char cli_usage[] =
 "      --keepalive S        SSH keepalive interval on silent calls (default 15, 0 off)\n"
 "      --stdin FILE|-       send FILE's bytes (read once, at most 64 MiB) to\n"
 "                           every call's stdin; without it stdin is closed\n"
+"\n"
+"List (connects nowhere; prints the selected drones' effective settings):\n"
+"      --explain NAME       each setting of drone NAME with its value and\n"
+"                           where it came from (default, inventory defaults,\n"
+"                           drone, command line)\n"
 "\n"
 "Output:\n"
 "      --format F           json (default), jsonl or text\n"
@@ -254,7 +263,8 @@ enum {
 	OPT_SHARD = 256, OPT_CONNECT_TIMEOUT, OPT_DEADLINE, OPT_RETRIES,
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
-	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN
+	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
+	OPT_EXPLAIN
 };
 
 static const struct option cli_longopts[] = {
@@ -283,17 +293,22 @@ static const struct option cli_longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The options "dronex list" takes: selection, -l, --port, --pretty. */
+/*
+ * The options "dronex list" takes: selection, -l, --port, --explain,
+ * --pretty.  Only --explain is list's alone.
+ */
 static bool
 cli_list_takes(int c)
 {
 	return c == 'i' || c == 'w' || c == 'x' || c == 'g' || c == OPT_SHARD ||
-	    c == 'l' || c == OPT_PORT || c == OPT_PRETTY || c == 'h' || c == 'V';
+	    c == 'l' || c == OPT_PORT || c == OPT_PRETTY || c == 'h' ||
+	    c == 'V' || c == OPT_EXPLAIN;
 }
 
 /* "--timeout" for 't', "-q" for an option with no long name. */
@@ -354,6 +369,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 	    NULL)) != -1) {
 		if (c != '?' && c != ':' && !cli_list_takes(c) && o->exec_only == NULL)
 			o->exec_only = cli_opt_name(c);
+		if (c == OPT_EXPLAIN && o->list_only == NULL)
+			o->list_only = "--explain";
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -465,7 +482,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			size_t k;
 
 			for (k = 0; k < 3; k++)
-				if (strcmp(optarg, cli_hostkey_names[k]) == 0)
+				if (strcmp(optarg, dx_hostkey_policy_name(
+				    (enum dx_hostkey_policy)k)) == 0)
 					break;
 			if (k == 3) {
 				cli_fail("option '--host-key-check': '%s' is not strict, "
@@ -473,12 +491,14 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 				return -1;
 			}
 			o->hostkey = (enum dx_hostkey_policy)k;
+			o->hostkey_given = true;
 			break;
 		}
 		case OPT_KEEPALIVE:
 			if (cli_parse_uint("--keepalive", optarg, 0, 86400, &v) == -1)
 				return -1;
 			o->keepalive_s = (int)v;
+			o->keepalive_given = true;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)
@@ -495,6 +515,13 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			break;
 		case OPT_PRETTY:
 			o->pretty = true;
+			break;
+		case OPT_EXPLAIN:
+			if (optarg[0] == '\0') {
+				cli_fail("option '--explain': give a drone's name");
+				return -1;
+			}
+			o->explain = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -558,15 +585,27 @@ cli_opts_release(struct cli_opts *o)
 	o->command = NULL;
 }
 
+void
+cli_targets_free(struct dx_target *t, size_t n)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dx_target_release(&t[i]);
+	free(t);
+}
+
 int
 cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
-    size_t *n)
+    struct dx_target **targets, size_t *n)
 {
 	struct dx_selection sel;
+	struct dx_target_cli tc;
 	struct dx_err err = { 0 };
 	bool adhoc;
 
 	*idx = NULL;
+	*targets = NULL;
 	*n = 0;
 	memset(&sel, 0, sizeof(sel));
 	/*
@@ -597,127 +636,34 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	sel.shard_n = o->shard_n;
 	if (dx_select(inv, &sel, idx, n, &err) == -1)
 		goto fail;
-	/* -l and --port win over the inventory, for every selected drone. */
-	for (size_t i = 0; i < *n; i++) {
-		struct dx_drone *d = &inv->drones[(*idx)[i]];
-
-		if (o->port != 0)
-			d->port = o->port;
-		if (o->user != NULL) {
-			char *u = strdup(o->user);
-
-			if (u == NULL) {
-				dx_err_set(&err, DX_INTERNAL, "out of memory");
-				goto fail;
-			}
-			free(d->user);
-			d->user = u;
-		}
+	/* One target per selected drone; the options are its top source. */
+	memset(&tc, 0, sizeof(tc));
+	tc.user = o->user;
+	tc.port = o->port;
+	tc.identities = (const char *const *)o->identities;
+	tc.nidentities = o->nidentities;
+	tc.connect_timeout_ms = o->connect_given ? o->connect_ms : 0;
+	tc.hostkey_given = o->hostkey_given;
+	tc.hostkey_policy = o->hostkey;
+	tc.keepalive_given = o->keepalive_given;
+	tc.keepalive_s = o->keepalive_s;
+	if ((*targets = calloc(*n + 1, sizeof(**targets))) == NULL) {
+		dx_err_set(&err, DX_INTERNAL, "out of memory");
+		goto fail;
 	}
+	for (size_t i = 0; i < *n; i++)
+		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
+		    NULL, &tc, &err) == -1)
+			goto fail;
 	return 0;
 fail:
 	cli_fail("%s", err.msg);
+	cli_targets_free(*targets, *n);
+	*targets = NULL;
 	free(*idx);
 	*idx = NULL;
 	*n = 0;
 	return -1;
-}
-
-static json_t *
-cli_strings_json(char **v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a != NULL && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) == -1) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
-/* One drone as "dronex list" shows it. */
-static json_t *
-cli_list_drone(const struct dx_drone *dr, const char *shard)
-{
-	json_t *d;
-
-	d = json_pack("{s:s, s:s, s:i, s:s, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:O}",
-	    "name", dr->name, "host", dr->host, "port", dr->port,
-	    "user", dr->user,
-	    "identity", dr->identity ? json_string(dr->identity) : json_null(),
-	    "known_hosts", dr->known_hosts ? json_string(dr->known_hosts) : json_null(),
-	    "priority", dr->priority,
-	    "labels", cli_strings_json(dr->labels, dr->nlabels),
-	    "calls", cli_strings_json(dr->calls, dr->ncalls),
-	    "jump", dr->jump ? json_string(dr->jump) : json_null(),
-	    "connect_timeout", dr->connect_timeout_ms ?
-	    json_real(dr->connect_timeout_ms / 1000.0) : json_null(),
-	    "vars", dr->vars ? dr->vars : json_null());
-	if (d != NULL && shard != NULL &&
-	    json_object_set_new(d, "shard", json_string(shard)) == -1) {
-		json_decref(d);
-		d = NULL;
-	}
-	return d;
-}
-
-static int
-cli_list(int argc, char **argv)
-{
-	struct cli_opts o;
-	struct dx_inventory inv = { 0 };
-	size_t *idx = NULL, n = 0;
-	json_t *arr = NULL, *d;
-	int rc = DX_EXIT_USAGE, r, e;
-
-	if ((r = cli_parse(argc, argv, &o)) != 0) {
-		rc = r == 1 ? DX_EXIT_OK : DX_EXIT_USAGE;
-		goto out;
-	}
-	if (o.exec_only != NULL) {
-		cli_fail("option '%s' does nothing for 'dronex list'", o.exec_only);
-		goto out;
-	}
-	if (o.command != NULL) {
-		cli_fail("list takes no command ('%s')", o.command);
-		goto out;
-	}
-	if (cli_resolve(&o, &inv, &idx, &n) == -1)
-		goto out;
-	if ((arr = json_array()) == NULL)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		d = cli_list_drone(&inv.drones[idx[i]], o.shard[0] ? o.shard : NULL);
-		if (d == NULL || json_array_append_new(arr, d) == -1)
-			goto oom;
-	}
-	/* A write that fails (full disk, closed pipe) is exit 3, never 0. */
-	errno = 0;
-	r = json_dumpf(arr, stdout, o.pretty ? JSON_INDENT(2) : JSON_COMPACT);
-	e = errno;
-	if (r == 0 && fputc('\n', stdout) == EOF)
-		r = -1, e = errno;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		r = -1;
-		e = errno ? errno : e;
-	}
-	if (r == -1) {
-		cli_fail("cannot write the list: %s", e ? strerror(e) : "write error");
-		rc = DX_EXIT_OUTPUT;
-		goto out;
-	}
-	rc = DX_EXIT_OK;
-	goto out;
-oom:
-	cli_fail("out of memory");
-	rc = DX_EXIT_FAILED;
-out:
-	json_decref(arr);
-	free(idx);
-	cli_opts_release(&o);
-	dx_inventory_release(&inv);
-	return rc;
 }
 
 int

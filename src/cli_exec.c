@@ -1,6 +1,8 @@
 /*
- * cli_exec.c - "dronex exec": builds one queue job per selected drone,
- * runs the queue with the SSH executor and prints the results.
+ * cli_exec.c - "dronex exec": one queue job per selected drone (jobs.h,
+ * over the targets cli_resolve() gives), the queue run with the SSH
+ * executor, and the results printed (output.h), each drone's host, port
+ * and user taken from its target.
  *
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread and
  * taken by one signal thread (sigwait), which aborts the queue; a second
@@ -29,6 +31,7 @@
 #include "cli_int.h"
 #include "dronex.h"
 #include "inventory.h"
+#include "jobs.h"
 #include "output.h"
 #include "ssh_exec.h"
 
@@ -179,6 +182,7 @@ cli_sig_main(void *arg)
 
 struct cli_run {
 	struct dx_out	*out;
+	const struct dx_target *targets; /* targets[index]: job index's */
 	struct dx_err	 err;		/* the first output failure */
 };
 
@@ -186,11 +190,34 @@ static void
 cli_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *res)
 {
 	struct cli_run *r = arg;
-	const struct dx_drone *d = job->drone;
+	const struct dx_target *t = &r->targets[index];
 
 	if (r->err.kind == DX_OK)
-		(void)dx_out_drone(r->out, index, job->name, d->host, d->port,
-		    d->user, res, &r->err);
+		(void)dx_out_drone(r->out, index, job->name, t->host, t->port,
+		    t->user, res, &r->err);
+}
+
+/*
+ * Until the merge with the connection reshaping, dx_ssh_exec() still reads
+ * a const struct dx_drone *: this gives it one per target, whose fields
+ * are the target's effective values (borrowed from it), so the executor
+ * connects where the target says and nothing is written into the
+ * inventory.  The merge deletes this function, shims[] and the loop that
+ * points job.drone at them: dx_jobs_build() already sets job.drone to the
+ * target.
+ */
+static void
+cli_drone_shim(struct dx_drone *shim, const struct dx_target *t)
+{
+	memset(shim, 0, sizeof(*shim));
+	shim->name = t->name;
+	shim->host = t->host;
+	shim->port = t->port;
+	shim->user = t->user;
+	shim->identity = t->nidentities > 0 ? t->identities[0] : NULL;
+	shim->known_hosts = t->nknown_hosts > 0 ? t->known_hosts[0] : NULL;
+	shim->jump = t->jump;
+	shim->connect_timeout_ms = t->connect_timeout_ms;
 }
 
 int
@@ -208,7 +235,10 @@ cli_exec(int argc, char **argv)
 	struct dx_out *out = NULL;
 	struct cli_sig sig = { 0 };
 	struct cli_run run = { 0 };
-	const char ***calls = NULL;
+	struct dx_jobs jobs = { 0 };
+	struct dx_target *targets = NULL;
+	struct dx_drone *shims = NULL;
+	const char *cmd[1];
 	size_t *idx = NULL, n = 0;
 	bool sig_started = false;
 	char *stdin_data = NULL;
@@ -222,7 +252,11 @@ cli_exec(int argc, char **argv)
 		rc = r == 1 ? DX_EXIT_OK : DX_EXIT_USAGE;
 		goto out;
 	}
-	if (cli_resolve(&o, &inv, &idx, &n) == -1)
+	if (o.list_only != NULL) {
+		cli_fail("option '%s' does nothing for 'dronex exec'", o.list_only);
+		goto out;
+	}
+	if (cli_resolve(&o, &inv, &idx, &targets, &n) == -1)
 		goto out;
 	if (o.command == NULL) {
 		size_t with_calls = 0;
@@ -270,7 +304,7 @@ cli_exec(int argc, char **argv)
 	oo.format = o.format;
 	oo.pretty = o.pretty;
 	oo.progress = o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress;
-	oo.host_key_check = cli_hostkey_names[o.hostkey];
+	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
 	gettimeofday(&tv, NULL);
@@ -284,33 +318,25 @@ cli_exec(int argc, char **argv)
 		cli_fail("%s", err.msg);
 		goto out;
 	}
-	if ((calls = calloc(n + 1, sizeof(*calls))) == NULL)
+	/* The drone's own calls first, then the command line's. */
+	cmd[0] = o.command;
+	if (dx_jobs_build(&jobs, &inv, idx, targets, n, cmd,
+	    o.command != NULL ? 1 : 0, &err) == -1) {
+		cli_fail("%s", err.msg);
+		goto out;
+	}
+	/* Until the merge: the executor takes a drone (cli_drone_shim()). */
+	if ((shims = calloc(n + 1, sizeof(*shims))) == NULL)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
-		struct dx_drone *d = &inv.drones[idx[i]];
-		struct dx_job job;
-		size_t nc = d->ncalls + (o.command != NULL);
-
-		/* An explicit --connect-timeout wins over the inventory. */
-		if (o.connect_given || d->connect_timeout_ms == 0)
-			d->connect_timeout_ms = o.connect_ms;
-		if ((calls[i] = calloc(nc + 1, sizeof(char *))) == NULL)
-			goto oom;
-		for (size_t k = 0; k < d->ncalls; k++)
-			calls[i][k] = d->calls[k];
-		if (o.command != NULL)
-			calls[i][d->ncalls] = o.command;
-		memset(&job, 0, sizeof(job));
-		job.name = d->name;
-		job.priority = d->priority;
-		job.drone = d;
-		job.calls = calls[i];
-		job.ncalls = nc;
-		if (dx_queue_add(q, &job, &err) == -1) {
+		cli_drone_shim(&shims[i], &targets[i]);
+		jobs.v[i].drone = &shims[i];
+	}
+	for (size_t i = 0; i < jobs.n; i++)
+		if (dx_queue_add(q, &jobs.v[i], &err) == -1) {
 			cli_fail("%s", err.msg);
 			goto out;
 		}
-	}
 
 	/* Workers inherit this mask: only the signal thread sees the signals. */
 	sig.queue = q;
@@ -327,6 +353,7 @@ cli_exec(int argc, char **argv)
 	sig_started = true;
 
 	run.out = out;
+	run.targets = targets;
 	t0 = dx_now_ms();
 	if (dx_queue_run(q, cli_done, &run, &err) == -1) {
 		cli_fail("%s", err.msg);
@@ -365,14 +392,13 @@ out:
 		pthread_kill(sig.thread, SIGUSR2);
 		pthread_join(sig.thread, NULL);
 	}
-	if (calls != NULL)
-		for (size_t i = 0; i < n; i++)
-			free(calls[i]);
-	free(calls);
 	free(error);
 	dx_out_free(out);
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
+	dx_jobs_release(&jobs);
+	free(shims);
+	cli_targets_free(targets, n);
 	free(idx);
 	free(stdin_data);
 	cli_opts_release(&o);

@@ -1,6 +1,9 @@
 /*
- * cli_int.h - what the parts of the command line share (cli.c parses
- * options and runs "list"; cli_exec.c runs "exec").  Not library code.
+ * cli_int.h - what the parts of the command line share: cli.c parses the
+ * options and resolves the selection into targets, cli_exec.c runs
+ * "exec", cli_list.c runs "list".  Not library code.  Each subcommand owns
+ * its cli_opts (cli_opts_release()), its inventory and the index and
+ * target arrays cli_resolve() hands it (cli_targets_free()).
  */
 #ifndef DX_CLI_INT_H
 #define DX_CLI_INT_H
@@ -12,6 +15,7 @@
 #include "inventory.h"
 #include "output.h"
 #include "ssh_exec.h"
+#include "target.h"
 
 #define CLI_MAX_SETS		256	/* -w and -x, each */
 #define CLI_MAX_LABELS		64
@@ -36,6 +40,8 @@ struct cli_opts {
 	size_t		 nidentities;
 	const char	*stdin_path;		/* --stdin, or NULL */
 	const char	*exec_only;		/* first option list cannot use */
+	const char	*list_only;		/* first option exec cannot use */
+	const char	*explain;		/* --explain NAME, or NULL */
 	size_t		 fanout;
 	bool		 fanout_given;
 	int64_t		 connect_ms;
@@ -44,11 +50,13 @@ struct cli_opts {
 	int64_t		 deadline_ms;
 	size_t		 max_output;
 	enum dx_hostkey_policy hostkey;
+	bool		 hostkey_given;
 	int		 retries;
 	int64_t		 retry_delay_ms;
 	size_t		 max_failures;
 	bool		 fail_fast;
 	int		 keepalive_s;
+	bool		 keepalive_given;
 	enum dx_format	 format;
 	bool		 pretty;
 	bool		 quiet;
@@ -56,18 +64,22 @@ struct cli_opts {
 	char		*command;	/* words after the options, joined */
 };
 
-extern const char *const cli_hostkey_names[];
-
 void	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses argv; 0, 1 when --help/--version was handled, -1 (printed). */
 int	cli_parse(int argc, char **argv, struct cli_opts *);
 void	cli_opts_release(struct cli_opts *);
 /*
  * Loads the inventory (or makes the ad-hoc one), resolves the selection
- * and applies -l and --port to the selected drones.  0 or -1 (printed).
+ * and one target per selected drone, the options as its highest source:
+ * fills *idx (inventory indexes) and *targets (targets[i] for
+ * drones[idx[i]]), n of each.  Nothing is written into the inventory.
+ * 0, or -1 (printed) with nothing to free but inv.
  */
 int	cli_resolve(const struct cli_opts *, struct dx_inventory *, size_t **idx,
-	    size_t *n);
+	    struct dx_target **targets, size_t *n);
+/* Releases and frees n targets (NULL: nothing). */
+void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
+int	cli_list(int argc, char **argv);
 
 #endif

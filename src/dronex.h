@@ -270,9 +270,10 @@ char		*dx_queue_error(const struct dx_queue *);
 /*
  * The inventory (SPEC section 2), for a scheduler that runs drones of an
  * inventory file.  dx_inventory_load() reads a JSON file (or stdin for
- * "-"), applies "defaults" and the built-in defaults, expands "~" and
- * checks every field; a job's drone for dx_ssh_exec() is a pointer to one
- * of inv->drones.
+ * "-"), expands "~" and checks every field.  It applies no defaults: a
+ * drone holds what it sets itself, inv->defaults what "defaults" sets, and
+ * target resolution layers them (with the built-in defaults and the
+ * command line) into each drone's effective settings.
  *
  * Ownership: the inventory owns every string in it (and the reference to
  * each drone's "vars").  dx_inventory_release() frees them all; it is a
@@ -284,27 +285,54 @@ char		*dx_queue_error(const struct dx_queue *);
  * threads may read it and call dx_inventory_find() at once.  Release it
  * after every queue whose jobs point into it has been freed.
  */
+/* The connection fields a drone or "defaults" can set, for positions. */
+enum dx_inv_field {
+	DX_INV_HOST = 0,		/* drones only */
+	DX_INV_PORT,
+	DX_INV_USER,
+	DX_INV_IDENTITY,
+	DX_INV_KNOWN_HOSTS,
+	DX_INV_JUMP,
+	DX_INV_CONNECT_TIMEOUT,
+	DX_INV_NFIELDS
+};
+
+/* Where a field's value starts in the file; line 0: not given there. */
+struct dx_inv_pos {
+	int		 line, col;
+};
+
+/*
+ * A drone as the inventory gives it.  The connection fields (host to
+ * connect_timeout_ms, jump) are the drone's own: NULL or 0 when it does
+ * not set them.  The same struct, with name NULL, holds "defaults".
+ */
 struct dx_drone {
 	char		*name;		/* unique */
-	char		*host;		/* defaults to name */
-	int		 port;		/* defaults.port, else 22 */
-	char		*user;		/* defaults.user, else the current user */
-	char		*identity;	/* expanded path, or NULL: agent + ~/.ssh/id_* */
-	char		*known_hosts;	/* expanded path; default ~/.ssh/known_hosts */
+	char		*host;		/* NULL: the name (target.h) */
+	int		 port;		/* 0: not set */
+	char		*user;		/* NULL: not set */
+	char		*identity;	/* expanded path, or NULL */
+	char		*known_hosts;	/* expanded path, or NULL */
 	char		*jump;		/* drone name or user@host:port, or NULL */
 	char	       **labels;
 	size_t		 nlabels;
 	int		 priority;	/* default 0; higher starts earlier */
 	char	       **calls;		/* the drone's own calls, run first */
 	size_t		 ncalls;
-	int64_t		 connect_timeout_ms; /* 0 = not set in the inventory */
+	int64_t		 connect_timeout_ms; /* 0 = not set */
 	struct json_t	*vars;		/* the user's own "vars" object (owned
-					   reference), or NULL; never interpreted */
+					   reference; defaults' keys merged
+					   under the drone's), or NULL */
 	size_t		 index;		/* position in the inventory */
+	struct dx_inv_pos pos[DX_INV_NFIELDS]; /* where each field was given */
 };
 
 struct dx_inventory {
 	char		*path;		/* as given ("-" for stdin) */
+	struct dx_drone	 defaults;	/* "defaults" as given (name NULL; its
+					   jump applies to every drone but the
+					   one it names) */
 	struct dx_drone	*drones;
 	size_t		 n;
 	void		*byname;	/* private name index, or NULL */

@@ -1,8 +1,18 @@
 /*
- * inventory.h - the drone inventory (SPEC section 2).
+ * inventory.h - the drone inventory (SPEC section 2): the schema, checked
+ * field by field, and the values as the file gives them.
  *
- * dx_inventory_load() reads a JSON file (or stdin for "-"), applies
- * "defaults" and built-in defaults, expands "~", and checks every field.
+ * dx_inventory_load() reads a JSON file (or stdin for "-"), expands "~",
+ * and checks every field.  It applies no defaults: a drone holds the
+ * connection fields it sets itself (NULL or 0 when it does not), the
+ * inventory's "defaults" object is kept apart in inv->defaults, and each
+ * field given remembers its line and column, so that target resolution
+ * (target.h) can layer built-in defaults < ssh_config < "defaults" < the
+ * drone < the command line and say where each value came from.  Only
+ * what belongs to the schema itself is merged here: "vars" (the defaults'
+ * keys with the drone's over them) and the jump check ("defaults.jump" is
+ * not applied to the drone it names; chains may not loop).
+ *
  * Any error stops the load: err->kind is DX_INVENTORY and err->msg names
  * the file, line, column and field, e.g.
  *   "drones.json:7:18: drone 'db-01': field 'port': expected an integer 1-65535"
@@ -16,7 +26,8 @@
  * Choices beyond SPEC section 2: drone names must not be empty or hold
  * whitespace, control characters, ',', '[', ']', '*' or '?' (they would
  * change meaning in -w/-x sets); "host" must not hold '@' or brackets
- * (IPv6 addresses are written bare, "::1", "fe80::1%eth0"); empty strings
+ * (IPv6 addresses are written bare, "::1", "fe80::1%eth0"); a drone
+ * without "host" must have a name that is a valid host; empty strings
  * in "labels" and "calls" are errors; "connect_timeout" is 0 < s <= 2147483;
  * a drone may not jump through itself, and jump chains may not loop;
  * "defaults.jump" is not applied to the drone it names.  JSON objects with
@@ -29,6 +40,7 @@
 #define DX_INVENTORY_H
 
 #include "dronex.h"
+#include "home.h"		/* dx_expand_tilde() */
 
 /* Parses text of len bytes; name is used in messages (e.g. the path). */
 int	dx_inventory_parse(struct dx_inventory *, const char *text, size_t len,
@@ -42,10 +54,10 @@ struct dx_adhoc {
 	int		 port;		/* 0: 22 */
 };
 /*
- * Makes an inventory of the n ad-hoc drones, with no file: known_hosts
- * ~/.ssh/known_hosts, no identity (the agent and ~/.ssh/id_*).  A name
- * given twice makes one drone (the first).  name is used in messages and
- * as inv->path.  0, or -1 with err set.
+ * Makes an inventory of the n ad-hoc drones, with no file: each drone sets
+ * host, and user and port when given; everything else is left to target
+ * resolution.  A name given twice makes one drone (the first).  name is
+ * used in messages and as inv->path.  0, or -1 with err set.
  */
 int	dx_inventory_adhoc(struct dx_inventory *, const struct dx_adhoc *, size_t n,
 	    const char *name, struct dx_err *);
@@ -57,10 +69,10 @@ int	dx_inventory_adhoc(struct dx_inventory *, const struct dx_adhoc *, size_t n,
 int	dx_check_hostname(const char *value, const char *what, struct dx_err *);
 
 /*
- * "~" or "~/x" -> "$HOME/x" (the password database's home when HOME is
- * unset or empty); other paths, "~user/x" included, are copied.  Returns a
- * string the caller frees, or NULL + err (DX_USAGE) if no home is known.
+ * The name hash: FNV-1a, 32 bits.  The name index uses it, and so does
+ * --shard (select.h), which is why it never changes: a drone must land in
+ * the same shard on every machine and in every version.
  */
-char	*dx_expand_tilde(const char *path, struct dx_err *);
+uint32_t dx_name_hash(const char *name);
 
 #endif

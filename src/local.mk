@@ -19,7 +19,9 @@ src_libdronex_core_la_SOURCES = \
 	src/result.c src/result.h \
 	src/queue.c src/queue_error.c \
 	src/hostset.c src/hostset.h \
-	src/inventory.c src/inventory.h \
+	src/inventory.c src/inventory.h src/inventory_int.h src/inventory_check.c \
+	src/jsonpos.c src/jsonpos.h src/home.c src/home.h \
+	src/target.c src/jobs.c src/jobs.h \
 	src/select.c src/select.h \
 	src/target.h \
 	src/fileio.c src/fileio.h \
@@ -51,5 +53,6 @@ EXTRA_DIST += dronex.pc.in
 
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
+	src/cli_list.c \
 	src/output.c src/output.h
 src_dronex_LDADD = $(DX_LIBS)

@@ -1,5 +1,6 @@
 /*
- * main.c - the dronex binary: everything happens in cli.c.
+ * main.c - the dronex binary: everything happens in cli.c, which parses
+ * the options and hands the run to cli_<subcommand>.c.
  */
 #include "config.h"
 

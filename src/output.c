@@ -418,3 +418,153 @@ out:
 		out_error(o, err);
 	return rc;
 }
+
+/*
+ * `dronex list` and `dronex list --explain`.
+ */
+
+static json_t *
+out_strings(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, dx_json_text(v[i])) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+out_str_or_null(const char *s)
+{
+	return s != NULL ? dx_json_text(s) : json_null();
+}
+
+/* One drone as "dronex list" shows it: its target's effective values. */
+static json_t *
+out_list_drone(const struct dx_drone *dr, const struct dx_target *t,
+    const char *shard)
+{
+	json_t *d;
+
+	d = json_pack("{s:o, s:o, s:i, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:O}",
+	    "name", dx_json_text(dr->name), "host", dx_json_text(t->host),
+	    "port", t->port, "user", dx_json_text(t->user),
+	    "identity", out_str_or_null(t->nidentities ? t->identities[0] : NULL),
+	    "known_hosts", out_str_or_null(t->nknown_hosts ? t->known_hosts[0] : NULL),
+	    "priority", dr->priority,
+	    "labels", out_strings(dr->labels, dr->nlabels),
+	    "calls", out_strings(dr->calls, dr->ncalls),
+	    "jump", out_str_or_null(t->jump),
+	    "connect_timeout", json_real(t->connect_timeout_ms / 1000.0),
+	    "vars", dr->vars ? dr->vars : json_null());
+	if (d != NULL && shard != NULL &&
+	    json_object_set_new(d, "shard", dx_json_text(shard)) == -1) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* The value of setting s of t, as --explain prints it. */
+static json_t *
+out_setting_value(const struct dx_target *t, enum dx_setting s)
+{
+	switch (s) {
+	case DX_SET_HOST:
+		return dx_json_text(t->host);
+	case DX_SET_PORT:
+		return json_integer(t->port);
+	case DX_SET_USER:
+		return dx_json_text(t->user);
+	case DX_SET_IDENTITY:
+		return out_strings(t->identities, t->nidentities);
+	case DX_SET_KNOWN_HOSTS:
+		return out_strings(t->known_hosts, t->nknown_hosts);
+	case DX_SET_GLOBAL_KNOWN_HOSTS:
+		return out_strings(t->global_known_hosts, t->nglobal_known_hosts);
+	case DX_SET_HOST_KEY_CHECK:
+		return json_string(dx_hostkey_policy_name(t->hostkey_policy));
+	case DX_SET_CONNECT_TIMEOUT:
+		return json_real(t->connect_timeout_ms / 1000.0);
+	case DX_SET_KEEPALIVE:
+		return json_integer(t->keepalive_s);
+	case DX_SET_JUMP:
+		return out_str_or_null(t->jump);
+	default:
+		return json_null();
+	}
+}
+
+/* Writes v to f as list does; the first failure decides err. */
+static int
+out_list_write(FILE *f, const json_t *v, bool pretty, struct dx_err *err)
+{
+	struct dx_out o;
+
+	memset(&o, 0, sizeof(o));
+	o.f = f;
+	o.opts.pretty = pretty;
+	/* A write that fails (full disk, closed pipe) is exit 3, never 0. */
+	if (out_dump(&o, v, out_flags(&o)) == 0)
+		out_flush(&o);
+	if (o.wfail)
+		return dx_err_set(err, DX_OUTPUT, "cannot write the list: %s",
+		    strerror(o.werrno));
+	return 0;
+}
+
+int
+dx_out_list(FILE *f, const struct dx_inventory *inv, const size_t *idx,
+    const struct dx_target *targets, size_t n, const char *shard, bool pretty,
+    struct dx_err *err)
+{
+	json_t *arr, *d;
+	int rc = -1;
+
+	if ((arr = json_array()) == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		d = out_list_drone(&inv->drones[idx[i]], &targets[i], shard);
+		if (d == NULL || json_array_append_new(arr, d) == -1)
+			goto oom;
+	}
+	rc = out_list_write(f, arr, pretty, err);
+	goto out;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory");
+out:
+	json_decref(arr);
+	return rc;
+}
+
+int
+dx_out_explain(FILE *f, const struct dx_target *t, bool pretty,
+    struct dx_err *err)
+{
+	json_t *arr, *o;
+	int rc = -1;
+
+	if ((arr = json_array()) == NULL)
+		goto oom;
+	for (int s = 0; s < DX_SET_COUNT; s++) {
+		const struct dx_origin *from = &t->from[s];
+
+		o = json_pack("{s:s, s:o, s:s, s:o}",
+		    "setting", dx_setting_name((enum dx_setting)s),
+		    "value", out_setting_value(t, (enum dx_setting)s),
+		    "source", dx_source_name(from->src),
+		    "where", from->where[0] ? dx_json_text(from->where) : json_null());
+		if (o == NULL || json_array_append_new(arr, o) == -1)
+			goto oom;
+	}
+	rc = out_list_write(f, arr, pretty, err);
+	goto out;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory");
+out:
+	json_decref(arr);
+	return rc;
+}

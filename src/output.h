@@ -1,8 +1,10 @@
 /*
- * output.h - what dronex exec prints on stdout: --format json (one
- * document at the end), jsonl (a line per drone as it finishes, then a
- * summary line) or text (identical outputs gathered, failures last), and
- * the progress line on stderr.
+ * output.h - what dronex prints: for exec, --format json (one document at
+ * the end), jsonl (a line per drone as it finishes, then a summary line)
+ * or text (identical outputs gathered, failures last), and the progress
+ * line on stderr; for list, the selected drones with their effective
+ * settings, or one drone's settings with their sources (--explain).
+ * Everything goes to a stream the caller gives (only the CLI picks stdout).
  *
  * dx_out_drone() is called from the queue's done callback and copies what
  * it needs; in jsonl mode it prints at once and keeps nothing, so memory
@@ -14,6 +16,8 @@
 #include <stdio.h>
 
 #include "dronex.h"
+#include "inventory.h"
+#include "target.h"
 
 enum dx_format {
 	DX_FMT_JSON = 0,
@@ -48,5 +52,25 @@ int		 dx_out_drone(struct dx_out *, size_t index, const char *name,
 /* Prints the document (json, text) or the summary line (jsonl); as above. */
 int		 dx_out_finish(struct dx_out *, const struct dx_summary *,
 		    const char *error, int64_t elapsed_ms, struct dx_err *);
+
+/*
+ * `dronex list`: one JSON array, an object per drone (name, host, port,
+ * user, identity, known_hosts, priority, labels, calls, jump,
+ * connect_timeout, vars, and shard when shard is not NULL), the
+ * connection values being the effective ones of targets[i] for
+ * inv->drones[idx[i]]; then a newline, flushed.  0, or -1 with err set:
+ * DX_OUTPUT when the stream could not be written (the system's error
+ * text; exit status 3), DX_INTERNAL when out of memory.
+ */
+int		 dx_out_list(FILE *, const struct dx_inventory *inv,
+		    const size_t *idx, const struct dx_target *targets, size_t n,
+		    const char *shard, bool pretty, struct dx_err *);
+/*
+ * `dronex list --explain NAME`: one JSON array, an object per setting of
+ * t in DX_SETTING_MAP order: {"setting", "value", "source", "where"}
+ * (where is null for a built-in default).  Returns as dx_out_list().
+ */
+int		 dx_out_explain(FILE *, const struct dx_target *t, bool pretty,
+		    struct dx_err *);
 
 #endif

@@ -30,16 +30,8 @@
 unsigned
 dx_shard_of(const char *name, unsigned shard_n)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a, 32 bits */
-	const unsigned char *p;
-
-	if (shard_n == 0)
-		return 0;
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		h ^= *p;
-		h *= 16777619u;
-	}
-	return h % shard_n;
+	/* FNV-1a, 32 bits: the inventory's name hash, stable everywhere. */
+	return shard_n == 0 ? 0 : dx_name_hash(name) % shard_n;
 }
 
 /* Reads path whole into *out (NUL-terminated, the caller frees). */

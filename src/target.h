@@ -15,6 +15,7 @@
 #define DX_TARGET_H
 
 #include "dronex.h"
+#include "inventory.h"
 
 /* Where a setting's value came from, lowest precedence first. */
 enum dx_source {
@@ -79,6 +80,51 @@ struct dx_target {
 	struct dx_origin from[DX_SET_COUNT];
 };
 
+/* "strict", "accept-new", "off" (as --host-key-check and the results spell it). */
+const char	*dx_hostkey_policy_name(enum dx_hostkey_policy);
+
+/*
+ * ssh_config as a source of settings (sshconf.h, a later issue).  Until
+ * it exists every caller passes NULL: the source is empty.
+ */
+struct dx_sshconf;
+
+/*
+ * The command line's settings, the highest source: what is not given
+ * leaves the lower sources in force.  Origins name the dronex option
+ * ("-l", "--port", "--identity", "--connect-timeout", "--host-key-check",
+ * "--keepalive"); a C scheduler that sets these gets the same names.
+ * Everything is borrowed for the call only.
+ */
+struct dx_target_cli {
+	const char	*user;		/* -l; NULL: not given */
+	int		 port;		/* --port; 0: not given */
+	const char *const *identities;	/* --identity, expanded, in order */
+	size_t		 nidentities;	/* 0: not given */
+	int64_t		 connect_timeout_ms; /* --connect-timeout; 0: not given */
+	bool		 hostkey_given;	/* --host-key-check */
+	enum dx_hostkey_policy hostkey_policy;
+	bool		 keepalive_given; /* --keepalive */
+	int		 keepalive_s;
+};
+
+/*
+ * Resolves drone d of inv into t: for each setting, the highest source
+ * that gives it, from built-in defaults < sshconf (NULL: none) <
+ * inv->defaults < d's own fields < cli (NULL: none), with its origin in
+ * t->from[setting].  Built-in defaults: host the drone's name, port 22,
+ * user the current user (home.h), no identity (the agent, then
+ * ~/.ssh/id_*), known_hosts ~/.ssh/known_hosts and ~/.ssh/known_hosts2,
+ * global /etc/ssh/ssh_known_hosts and ssh_known_hosts2, host-key check
+ * strict, connect timeout 10 s, keepalive 15 s, no jump.  An inventory
+ * value's origin is "FILE:LINE:COL" (just "FILE" for an ad-hoc drone, "-w").
+ * Fills t (release it with dx_target_release()) and returns 0, or returns
+ * -1 with err set (DX_USAGE: no user or home directory is known; OOM) and
+ * t zeroed.  Reads inv and d only: nothing is written back.
+ */
+int	dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,
+	    const struct dx_drone *d, const struct dx_sshconf *sshconf,
+	    const struct dx_target_cli *cli, struct dx_err *err);
 void	dx_target_release(struct dx_target *);
 
 #endif

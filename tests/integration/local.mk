@@ -27,6 +27,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_cli \
 	tests/integration/test_cli_options \
 	tests/integration/test_cli_signals \
+	tests/integration/test_list \
 	tests/integration/test_resolve \
 	tests/integration/test_fleet \
 	tests/integration/test_library \
@@ -87,6 +88,9 @@ tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_signals_SOURCES = tests/integration/test_cli_signals.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_signals_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_signals_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_list_SOURCES = tests/integration/test_list.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_list_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_list_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_resolve_SOURCES = tests/integration/test_resolve.c tests/integration/ns_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_resolve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_resolve_LDADD = $(DX_INTEGRATION_LDADD)

@@ -200,105 +200,89 @@ Test(cli, bad_option_values_exit_2_and_run_nothing, .timeout = 40)
 	free(touch);
 }
 
-Test(cli, an_inventory_field_of_the_wrong_type_is_named_with_its_position, .timeout = 30)
+/*
+ * The inventory's errors as the command line shows them: exit 2, one
+ * line, nothing run, the file named with the line (and column range) of
+ * the fault, and the words that say which field or drone.  The unit table
+ * (tests/unit/test_inventory.c) holds every message; these check that
+ * the CLI passes them on.
+ */
+struct cli_inv_case {
+	const char	*what;
+	const char	*text;		/* NULL: the file does not exist */
+	int		 line;		/* 0: no position to check */
+	int		 col_min, col_max;
+	const char	*words[2];	/* each must be in the message */
+};
+
+static const struct cli_inv_case cli_inv_cases[] = {
+	{ "wrong type",
+	  "{\n"
+	  "  \"drones\": [\n"
+	  "    { \"name\": \"d-001\", \"host\": \"127.0.0.1\",\n"
+	  "      \"port\": \"twenty-two\" }\n"
+	  "  ]\n"
+	  "}\n",
+	  /* The column must point into '"port": "twenty-two"'. */
+	  4, 7, 27, { "port", NULL } },
+	{ "unknown field",
+	  "{\n"
+	  "  \"drones\": [\n"
+	  "    { \"name\": \"d-001\", \"host\": \"127.0.0.1\" },\n"
+	  "    { \"name\": \"d-002\", \"host\": \"127.0.0.1\",\n"
+	  "      \"colour\": \"red\" }\n"
+	  "  ]\n"
+	  "}\n",
+	  5, 1, 80, { "colour", "d-002" } },
+	{ "broken JSON",
+	  "{\n"
+	  "  \"drones\": [\n"
+	  "    { \"name\": \"d-001\" \"host\": \"127.0.0.1\" }\n"
+	  "  ]\n"
+	  "}\n",
+	  3, 1, 80, { NULL, NULL } },
+	{ "duplicate names",
+	  "{\"drones\": [{\"name\": \"d-001\", \"host\": \"127.0.0.1\"},\n"
+	  "  {\"name\": \"d-001\", \"host\": \"127.0.0.1\"}]}\n",
+	  2, 1, 80, { "d-001", "duplicate" } },
+	{ "missing inventory", NULL, 0, 0, 0, { NULL, NULL } },
+};
+
+Test(cli, inventory_errors_exit_2_naming_file_line_and_field, .timeout = 60)
 {
 	struct dxh_run r;
 	char *dir = dxh_tmpdir(), *path;
 	int line, col;
+	size_t i, k;
 
-	path = dxh_write_file(dir, "drones.json",
-	    "{\n"
-	    "  \"drones\": [\n"
-	    "    { \"name\": \"d-001\", \"host\": \"127.0.0.1\",\n"
-	    "      \"port\": \"twenty-two\" }\n"
-	    "  ]\n"
-	    "}\n");
-	dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
-	cli_expect_usage_error(&r, "wrong type");
-	cr_assert(cli_position(r.err, path, &line, &col) == 0,
-	    "stderr does not name '%s:LINE:COL': '%s'", path, r.err);
-	cr_expect_eq(line, 4, "line %d, stderr: %s", line, r.err);
-	/* The column must point into '"port": "twenty-two"' (columns 7-27). */
-	cr_expect(col >= 7 && col <= 27, "column %d, stderr: %s", col, r.err);
-	cr_expect(strstr(r.err, "port") != NULL, "the field is not named: %s", r.err);
-	dxh_run_free(&r);
-	free(path);
-	free(dir);
-}
+	for (i = 0; i < sizeof(cli_inv_cases) / sizeof(cli_inv_cases[0]); i++) {
+		const struct cli_inv_case *c = &cli_inv_cases[i];
+		char name[32];
 
-Test(cli, an_unknown_inventory_field_is_named_with_its_drone, .timeout = 30)
-{
-	struct dxh_run r;
-	char *dir = dxh_tmpdir(), *path;
-	int line, col;
-
-	path = dxh_write_file(dir, "drones.json",
-	    "{\n"
-	    "  \"drones\": [\n"
-	    "    { \"name\": \"d-001\", \"host\": \"127.0.0.1\" },\n"
-	    "    { \"name\": \"d-002\", \"host\": \"127.0.0.1\",\n"
-	    "      \"colour\": \"red\" }\n"
-	    "  ]\n"
-	    "}\n");
-	dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
-	cli_expect_usage_error(&r, "unknown field");
-	cr_expect(strstr(r.err, "colour") != NULL, "the field is not named: %s", r.err);
-	cr_expect(strstr(r.err, "d-002") != NULL, "the drone is not named: %s", r.err);
-	cr_expect(cli_position(r.err, path, &line, &col) == 0 && line == 5,
-	    "stderr does not name '%s:5:COL': '%s'", path, r.err);
-	dxh_run_free(&r);
-	free(path);
-	free(dir);
-}
-
-Test(cli, broken_inventory_json_names_file_and_line, .timeout = 30)
-{
-	struct dxh_run r;
-	char *dir = dxh_tmpdir(), *path;
-	int line, col;
-
-	path = dxh_write_file(dir, "drones.json",
-	    "{\n"
-	    "  \"drones\": [\n"
-	    "    { \"name\": \"d-001\" \"host\": \"127.0.0.1\" }\n"
-	    "  ]\n"
-	    "}\n");
-	dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
-	cli_expect_usage_error(&r, "broken JSON");
-	cr_expect(cli_position(r.err, path, &line, &col) == 0 && line == 3,
-	    "stderr does not name '%s:3:COL': '%s'", path, r.err);
-	dxh_run_free(&r);
-	free(path);
-	free(dir);
-}
-
-Test(cli, duplicate_drone_names_exit_2, .timeout = 30)
-{
-	struct dxh_run r;
-	json_t *inv = dxh_inv_new(2);
-	char *path;
-
-	dxh_inv_set(inv, "d-002", "name", json_string("d-001"));
-	path = dxh_inv_write(inv);
-	dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
-	cli_expect_usage_error(&r, "duplicate names");
-	cr_expect(strstr(r.err, "d-001") != NULL, "the name is not given: %s", r.err);
-	dxh_run_free(&r);
-	json_decref(inv);
-	free(path);
-}
-
-Test(cli, a_missing_inventory_file_exits_2, .timeout = 30)
-{
-	struct dxh_run r;
-	char *dir = dxh_tmpdir(), *path;
-
-	cr_assert(asprintf(&path, "%s/absent.json", dir) > 0);
-	dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
-	cli_expect_usage_error(&r, "missing inventory");
-	cr_expect(strstr(r.err, path) != NULL, "the file is not named: %s", r.err);
-	dxh_run_free(&r);
-	free(path);
+		snprintf(name, sizeof(name), "drones-%zu.json", i);
+		if (c->text != NULL)
+			path = dxh_write_file(dir, name, c->text);
+		else
+			cr_assert(asprintf(&path, "%s/absent.json", dir) > 0);
+		dxh_run(&r, "exec", "-i", path, "--", "true", NULL);
+		cli_expect_usage_error(&r, c->what);
+		cr_expect(strstr(r.err, path) != NULL, "%s: the file is not named: %s",
+		    c->what, r.err);
+		if (c->line > 0) {
+			cr_assert(cli_position(r.err, path, &line, &col) == 0,
+			    "%s: stderr does not name '%s:LINE:COL': '%s'", c->what,
+			    path, r.err);
+			cr_expect_eq(line, c->line, "%s: line %d, stderr: %s", c->what,
+			    line, r.err);
+			cr_expect(col >= c->col_min && col <= c->col_max,
+			    "%s: column %d, stderr: %s", c->what, col, r.err);
+		}
+		for (k = 0; k < 2; k++)
+			cr_expect(c->words[k] == NULL || strstr(r.err, c->words[k]) != NULL,
+			    "%s: '%s' is not named: %s", c->what, c->words[k], r.err);
+		dxh_run_free(&r);
+		free(path);
+	}
 	free(dir);
 }
 

@@ -4,6 +4,8 @@ DX_UNIT_TESTS = \
 	tests/unit/test_hostset \
 	tests/unit/test_inventory \
 	tests/unit/test_select \
+	tests/unit/test_target \
+	tests/unit/test_jobs \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
 	tests/unit/test_result \
@@ -22,6 +24,10 @@ tests_unit_test_inventory_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_inventory_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_select_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_select_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_target_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_target_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_jobs_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_jobs_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_knownhosts_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_knownhosts_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_queue_CFLAGS = $(DX_UNIT_CFLAGS)

@@ -190,20 +190,26 @@ Test(inventory, reports_every_error_with_file_line_column_and_field)
 	}
 }
 
-Test(inventory, applies_defaults_then_builtin_defaults)
+/*
+ * The inventory keeps what the file says and applies no defaults: a drone
+ * holds its own fields, "defaults" is kept beside the drones, and each
+ * field given records its line and column.  (The effective values these
+ * make are target resolution's: tests/unit/test_target.c.)
+ */
+Test(inventory, keeps_each_drones_own_fields_and_the_defaults_apart)
 {
 	static const char text[] =
-	    "{ \"defaults\": { \"user\": \"deploy\", \"port\": 2200,"
-	    "    \"identity\": \"~/.ssh/id_ed25519\","
-	    "    \"known_hosts\": \"/etc/kh\", \"connect_timeout\": 2.5,"
-	    "    \"jump\": \"bastion\" },"
-	    "  \"drones\": ["
-	    "    { \"name\": \"web-01\", \"labels\": [\"web\", \"prod\"] },"
-	    "    { \"name\": \"db-01\", \"host\": \"db1.example.net\","
-	    "      \"port\": 22, \"user\": \"dba\", \"identity\": \"/k\","
-	    "      \"known_hosts\": \"~\", \"connect_timeout\": 1,"
-	    "      \"priority\": -3, \"jump\": \"root@gw:2222\","
-	    "      \"calls\": [\"uptime\", \"echo a; echo b\"] },"
+	    "{ \"defaults\": { \"user\": \"deploy\", \"port\": 2200,\n"
+	    "    \"identity\": \"~/.ssh/id_ed25519\",\n"
+	    "    \"known_hosts\": \"/etc/kh\", \"connect_timeout\": 2.5,\n"
+	    "    \"jump\": \"bastion\" },\n"
+	    "  \"drones\": [\n"
+	    "    { \"name\": \"web-01\", \"labels\": [\"web\", \"prod\"] },\n"
+	    "    { \"name\": \"db-01\", \"host\": \"db1.example.net\",\n"
+	    "      \"port\": 22, \"user\": \"dba\", \"identity\": \"/k\",\n"
+	    "      \"known_hosts\": \"~\", \"connect_timeout\": 1,\n"
+	    "      \"priority\": -3, \"jump\": \"root@gw:2222\",\n"
+	    "      \"calls\": [\"uptime\", \"echo a; echo b\"] },\n"
 	    "    { \"name\": \"bastion\", \"host\": \"203.0.113.7\" } ] }";
 	struct dx_inventory inv;
 	struct dx_err err = { 0 };
@@ -213,15 +219,31 @@ Test(inventory, applies_defaults_then_builtin_defaults)
 	cr_assert_eq(inv.n, 3);
 	cr_expect_str_eq(inv.path, "inv.json");
 
-	d = &inv.drones[0];
-	cr_expect_str_eq(d->name, "web-01");
-	cr_expect_str_eq(d->host, "web-01", "host defaults to the name");
+	d = &inv.defaults;
+	cr_expect_null(d->name);
 	cr_expect_str_eq(d->user, "deploy");
 	cr_expect_eq(d->port, 2200);
 	cr_expect_str_eq(d->identity, "/home/op/.ssh/id_ed25519");
 	cr_expect_str_eq(d->known_hosts, "/etc/kh");
 	cr_expect_eq(d->connect_timeout_ms, 2500);
 	cr_expect_str_eq(d->jump, "bastion");
+	cr_expect_eq(d->pos[DX_INV_PORT].line, 1);
+	cr_expect_eq(d->pos[DX_INV_PORT].col, 43);
+	cr_expect_eq(d->pos[DX_INV_JUMP].line, 4);
+	cr_expect_eq(d->pos[DX_INV_JUMP].col, 13);
+	cr_expect_eq(d->pos[DX_INV_HOST].line, 0, "not given");
+
+	d = &inv.drones[0];
+	cr_expect_str_eq(d->name, "web-01");
+	cr_expect_null(d->host, "the host is the name, but not the drone's field");
+	cr_expect_null(d->user);
+	cr_expect_eq(d->port, 0);
+	cr_expect_null(d->identity);
+	cr_expect_null(d->known_hosts);
+	cr_expect_eq(d->connect_timeout_ms, 0);
+	cr_expect_null(d->jump);
+	for (int f = 0; f < DX_INV_NFIELDS; f++)
+		cr_expect_eq(d->pos[f].line, 0, "field %d", f);
 	cr_expect_eq(d->priority, 0);
 	cr_expect_eq(d->nlabels, 2);
 	cr_expect_str_eq(d->labels[1], "prod");
@@ -240,31 +262,45 @@ Test(inventory, applies_defaults_then_builtin_defaults)
 	cr_expect_eq(d->ncalls, 2);
 	cr_expect_str_eq(d->calls[1], "echo a; echo b");
 	cr_expect_eq(d->index, 1);
+	cr_expect_eq(d->pos[DX_INV_HOST].line, 7);
+	cr_expect_eq(d->pos[DX_INV_HOST].col, 32);
+	cr_expect_eq(d->pos[DX_INV_PORT].line, 8);
+	cr_expect_eq(d->pos[DX_INV_PORT].col, 15);
+	cr_expect_eq(d->pos[DX_INV_CONNECT_TIMEOUT].line, 9);
+	cr_expect_eq(d->pos[DX_INV_CONNECT_TIMEOUT].col, 46);
 
-	/* defaults.jump does not make the bastion jump through itself. */
 	d = &inv.drones[2];
-	cr_expect_null(d->jump);
+	cr_expect_null(d->jump, "defaults.jump stays in the defaults");
 	cr_expect_eq(d->index, 2);
 	dx_inventory_release(&inv);
 }
 
-Test(inventory, builtin_defaults_without_a_defaults_object)
+Test(inventory, a_drone_with_no_fields_sets_none)
 {
 	struct dx_inventory inv;
 	struct dx_err err = { 0 };
 
 	cr_assert_eq(parse(&inv, "{\"drones\": [{\"name\": \"a\"}]}", &err),
 	    0, "%s", err.msg);
-	cr_expect_eq(inv.drones[0].port, 22);
+	cr_expect_null(inv.drones[0].host);
+	cr_expect_eq(inv.drones[0].port, 0);
+	cr_expect_null(inv.drones[0].user);
 	cr_expect_null(inv.drones[0].identity);
 	cr_expect_null(inv.drones[0].jump);
-	cr_expect_str_eq(inv.drones[0].known_hosts, "/home/op/.ssh/known_hosts");
+	cr_expect_null(inv.drones[0].known_hosts);
 	cr_expect_eq(inv.drones[0].connect_timeout_ms, 0);
 	cr_expect_eq(inv.drones[0].nlabels, 0);
-	/* The current user, as the password database knows it. */
-	cr_expect_not_null(inv.drones[0].user);
-	cr_expect_neq(inv.drones[0].user[0], '\0');
+	cr_expect_null(inv.defaults.user);
+	cr_expect_eq(inv.defaults.port, 0);
 	dx_inventory_release(&inv);
+}
+
+Test(inventory, the_name_hash_is_fnv1a)
+{
+	/* Published FNV-1a 32-bit vectors: --shard depends on them. */
+	cr_expect_eq(dx_name_hash(""), 0x811c9dc5u);
+	cr_expect_eq(dx_name_hash("a"), 0xe40c292cu);
+	cr_expect_eq(dx_name_hash("foobar"), 0xbf9cf968u);
 }
 
 Test(inventory, rounds_fractional_timeouts_up_to_a_millisecond)

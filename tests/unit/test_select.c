@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "select.h"
+#include "target.h"
 
 static const char fleet[] =
     "{\"drones\": ["
@@ -422,12 +423,19 @@ Test(select, adhoc_elements_name_user_host_and_port)
 		if (dx_select_adhoc(&a, specs, 1, &err) == -1) {
 			snprintf(got, sizeof(got), "ERR: %s", err.msg);
 		} else {
-			for (k = 0, len = 0; k < a.n; k++)
+			/* Where each connects: its target (22 when no port). */
+			for (k = 0, len = 0; k < a.n; k++) {
+				struct dx_target t;
+
+				cr_assert_eq(dx_target_resolve(&t, &a, &a.drones[k],
+				    NULL, NULL, &err), 0, "%s", err.msg);
 				len += (size_t)snprintf(got + len, sizeof(got) - len,
 				    "%s%s=%s@%s:%d", k ? " " : "", a.drones[k].name,
 				    /* The current user, whoever runs the test. */
 				    strchr(adhoc_cases[i].spec, '@') == NULL ? "op" :
-				    a.drones[k].user, a.drones[k].host, a.drones[k].port);
+				    t.user, t.host, t.port);
+				dx_target_release(&t);
+			}
 			dx_inventory_release(&a);
 		}
 		cr_expect_str_eq(got, adhoc_cases[i].want, "case %zu", i);
