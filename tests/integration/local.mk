@@ -14,7 +14,8 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_cli_options \
 	tests/integration/test_resolve \
 	tests/integration/test_agent \
-	tests/integration/test_identities
+	tests/integration/test_identities \
+	tests/integration/test_conn
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
@@ -56,6 +57,9 @@ tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_identities_SOURCES = tests/integration/test_identities.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_identities_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_identities_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+tests_integration_test_conn_SOURCES = tests/integration/test_conn.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 endif
 
 # A helper the host-key and resolver tests run dronex under (private mount
