@@ -57,7 +57,7 @@ tests_integration_test_agent_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_identities_SOURCES = tests/integration/test_identities.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_identities_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_identities_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
-tests_integration_test_conn_SOURCES = tests/integration/test_conn.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 endif
@@ -67,4 +67,14 @@ endif
 if HAVE_CRITERION
 check_PROGRAMS += tests/integration/dx_nsexec
 tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
+endif
+
+# test_conn again against tests/tsan's criterion shim: a connection handed
+# between threads, under ThreadSanitizer in an --enable-tsan build.
+check_PROGRAMS += tests/tsan/test_conn
+tests_tsan_test_conn_SOURCES = tests/integration/test_conn.c
+tests_tsan_test_conn_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_tsan_test_conn_LDADD = $(DX_LIBS)
+if TSAN
+TESTS += tests/tsan/test_conn
 endif

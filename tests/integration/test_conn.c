@@ -5,6 +5,7 @@
  * thread pumps to the sshd's port, the shape jump hosts will take), used
  * for calls on another thread than the one that opened it, opened again
  * after a close, and refusing a thread that is not attached to it.
+ * tests/tsan/test_conn runs the same file under ThreadSanitizer.
  */
 #include "config.h"
 
@@ -26,7 +27,24 @@
 #include "dronex.h"
 #include "target.h"
 
-#include "harness.h"
+/*
+ * No harness.h: this file is also built against tests/tsan's criterion
+ * shim (tests/tsan/test_conn), to run the hand-over under ThreadSanitizer.
+ */
+static const char *
+tc_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert(v != NULL && *v != '\0', "%s is not set", name);
+	return v;
+}
+
+static double
+tc_now(void)
+{
+	return (double)dx_now_ms() / 1000.0;
+}
 
 /* A target for the test sshd on the stack, its strings borrowed. */
 struct tc_target {
@@ -41,12 +59,12 @@ tc_target(struct tc_target *tt)
 	memset(tt, 0, sizeof(*tt));
 	tt->t.name = "relayed";
 	tt->t.host = "127.0.0.1";
-	tt->t.port = atoi(dxh_env("DX_TEST_PORT"));
-	tt->t.user = (char *)dxh_env("DX_TEST_USER");
-	tt->ids[0] = (char *)dxh_env("DX_TEST_KEY");
+	tt->t.port = atoi(tc_env("DX_TEST_PORT"));
+	tt->t.user = (char *)tc_env("DX_TEST_USER");
+	tt->ids[0] = (char *)tc_env("DX_TEST_KEY");
 	tt->t.identities = tt->ids;
 	tt->t.nidentities = 1;
-	tt->kh[0] = (char *)dxh_env("DX_TEST_KNOWN_HOSTS");
+	tt->kh[0] = (char *)tc_env("DX_TEST_KNOWN_HOSTS");
 	tt->t.known_hosts = tt->kh;
 	tt->t.nknown_hosts = 1;
 	tt->t.hostkey_policy = DX_HKC_STRICT;
@@ -243,12 +261,12 @@ Test(conn, opened_on_one_thread_runs_calls_on_another, .timeout = 60)
 	cr_assert_eq(err.kind, DX_INTERNAL);
 
 	/* The attach waits for the opener's detach: the explicit hand-over. */
-	t0 = dxh_now();
+	t0 = tc_now();
 	cr_assert_eq(dx_conn_attach(o.c, &err), 0, "%s", err.msg);
 	cr_assert_eq(pthread_join(th, NULL), 0);
 	cr_assert_eq(o.rc, 0, "opener: %s: %s", dx_kind_name(o.err.kind),
 	    o.err.msg);
-	cr_assert_gt(dxh_now() - t0, 0.1, "attach waited for the detach");
+	cr_assert_gt(tc_now() - t0, 0.1, "attach waited for the detach");
 	cr_assert(dx_conn_healthy(o.c));
 	tc_call(o.c, "echo moved", "moved\n", 0);
 	tc_call(o.c, "echo again", "again\n", 0);
