@@ -28,6 +28,23 @@ auth_note(char *buf, size_t size, const char *item, const char *extra)
 	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
 }
 
+/*
+ * One wait of authentication: 0 when libssh2 may go on, -1 with err set
+ * when the budget ran out (DX_CONNECT_TIMEOUT) or the wait was cut.
+ */
+static int
+auth_wait(struct dx_conn *c, int64_t until, struct dx_err *err)
+{
+	char tbuf[32];
+	int r;
+
+	if ((r = dx_conn_wait(c, 0, until, err)) == DX_CONN_EXPIRED)
+		return dx_err_set(err, DX_CONNECT_TIMEOUT,
+		    "authentication to %s timed out after %s", c->hp,
+		    dx_fmt_secs(tbuf, sizeof(tbuf), c->budget));
+	return r;
+}
+
 /* The problem with an identity, kept for the final message (first wins). */
 struct auth_log {
 	char	 tried[200];
@@ -46,18 +63,13 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
     struct auth_log *log, struct dx_err *err)
 {
 	const char *user = c->target->user;
-	char tbuf[32];
 	int r;
 
 	while ((r = pub != NULL ?
 	    libssh2_userauth_publickey(c->s, user, pub, publen, sign, abstract) :
 	    libssh2_userauth_publickey_frommemory(c->s, user, strlen(user), NULL,
 	    0, id->text, id->textlen, NULL)) == LIBSSH2_ERROR_EAGAIN) {
-		if ((r = dx_conn_wait(c, 0, until, err)) == DX_CONN_EXPIRED)
-			return dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out after %s", c->hp,
-			    dx_fmt_secs(tbuf, sizeof(tbuf), c->budget));
-		if (r == -1)
+		if (auth_wait(c, until, err) == -1)
 			return -1;
 	}
 	if (r == 0)
@@ -197,7 +209,7 @@ dx_conn_auth(struct dx_conn *c, int64_t until, struct dx_err *err)
 	const char *const *named = (const char *const *)d->identities;
 	size_t nnamed = d->nidentities;
 	struct auth_log log;
-	char path[PATH_MAX], tbuf[32];
+	char path[PATH_MAX];
 	const char *list;
 	int r, rc;
 
@@ -215,11 +227,7 @@ dx_conn_auth(struct dx_conn *c, int64_t until, struct dx_err *err)
 			    "connection to %s lost during authentication: %s",
 			    c->hp, dx_conn_errmsg(c));
 		}
-		if ((r = dx_conn_wait(c, 0, until, err)) == DX_CONN_EXPIRED)
-			return dx_err_set(err, DX_CONNECT_TIMEOUT,
-			    "authentication to %s timed out after %s", c->hp,
-			    dx_fmt_secs(tbuf, sizeof(tbuf), c->budget));
-		if (r == -1)
+		if (auth_wait(c, until, err) == -1)
 			return -1;
 	}
 	if (strstr(list, "publickey") == NULL)
