@@ -70,11 +70,12 @@ tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
 endif
 
 # test_conn again against tests/tsan's criterion shim: a connection handed
-# between threads, under ThreadSanitizer in an --enable-tsan build.
-check_PROGRAMS += tests/tsan/test_conn
-tests_tsan_test_conn_SOURCES = tests/integration/test_conn.c
-tests_tsan_test_conn_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
-tests_tsan_test_conn_LDADD = $(DX_LIBS)
+# between threads, under ThreadSanitizer in an --enable-tsan build (named
+# under tests/integration/ so that tests/run-test starts its sshd).
+check_PROGRAMS += tests/integration/test_conn_tsan
+tests_integration_test_conn_tsan_SOURCES = tests/integration/test_conn.c
+tests_integration_test_conn_tsan_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
-TESTS += tests/tsan/test_conn
+TESTS += tests/integration/test_conn_tsan
 endif

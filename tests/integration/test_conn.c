@@ -5,7 +5,7 @@
  * thread pumps to the sshd's port, the shape jump hosts will take), used
  * for calls on another thread than the one that opened it, opened again
  * after a close, and refusing a thread that is not attached to it.
- * tests/tsan/test_conn runs the same file under ThreadSanitizer.
+ * test_conn_tsan runs the same file under ThreadSanitizer.
  */
 #include "config.h"
 
@@ -29,7 +29,7 @@
 
 /*
  * No harness.h: this file is also built against tests/tsan's criterion
- * shim (tests/tsan/test_conn), to run the hand-over under ThreadSanitizer.
+ * shim (test_conn_tsan), to run the hand-over under ThreadSanitizer.
  */
 static const char *
 tc_env(const char *name)
