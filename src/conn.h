@@ -36,8 +36,8 @@
  *
  * Ownership: dx_conn_new() returns a connection the caller frees with
  * dx_conn_free() (a no-op on NULL), which closes it if it is open.  Every
- * const char * returned is borrowed: the connection's strings stay valid
- * until it is closed (the fingerprint until it is opened again or freed).
+ * const char * returned is borrowed from the connection and stays valid,
+ * closed or not, until its next open or its free.
  */
 #ifndef DX_CONN_H
 #define DX_CONN_H
