@@ -1,8 +1,9 @@
 /*
  * fdwait.h - a bounded wait on one descriptor beside the queue's abort
- * pipe, for the waits of a drone that are not on its SSH socket: the
- * resolver's answer and the ssh-agent's replies.  Like ssh_exec.c's own
- * wait, it never outlives the phase budget, the run deadline or an abort.
+ * pipe, for the waits of a drone that are not on its SSH session: the
+ * TCP connect (transport.c), the resolver's answer and the ssh-agent's
+ * replies.  Like conn.c's own wait, it never outlives the phase budget,
+ * the run deadline or an abort.
  */
 #ifndef DX_FDWAIT_H
 #define DX_FDWAIT_H

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "base64.h"
 #include "fileio.h"
 #include "identity.h"
 
@@ -66,7 +67,7 @@ id_encrypted(const char *text)
 		if (*p != '\n' && *p != '\r')
 			b64[k++] = *p;
 	b64[k] = '\0';
-	if (k < 64 || EVP_DecodeBlock(bin, (const unsigned char *)b64, 64) < 23)
+	if (k < 64 || dx_base64_decode(b64, 64, bin) < 23)
 		return false;
 	enc = memcmp(bin, "openssh-key-v1", 15) == 0 &&
 	    memcmp(bin + 15, "\0\0\0\4none", 8) != 0;
@@ -96,8 +97,7 @@ id_is_rsa(const char *text)
 		if (*p != '\n' && *p != '\r')
 			b64[k++] = *p;
 	b64[k] = '\0';
-	if (k == 128 && (n = EVP_DecodeBlock(bin, (const unsigned char *)b64,
-	    128)) > 0)
+	if (k == 128 && (n = (int)dx_base64_decode(b64, 128, bin)) > 0)
 		for (int i = 0; i + 11 <= n && !rsa; i++)
 			rsa = memcmp(bin + i, "\0\0\0\7ssh-rsa", 11) == 0;
 	OPENSSL_cleanse(b64, sizeof(b64));
@@ -167,7 +167,7 @@ id_parse(struct dx_identity *id, const char *text)
 {
 	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 	const unsigned char *pub, *ktype, *kpub, *kpriv;
-	size_t publen, ktlen, kplen, kslen, k = 0, pad = 0;
+	size_t publen, ktlen, kplen, kslen, k = 0;
 	unsigned char *bin = NULL;
 	char *b64 = NULL;
 	const char *p, *e;
@@ -186,12 +186,10 @@ id_parse(struct dx_identity *id, const char *text)
 			b64[k++] = *p;
 	if (k == 0 || k % 4 != 0 || (bin = malloc(k / 4 * 3)) == NULL)
 		goto out;
-	pad = (b64[k - 1] == '=') + (b64[k - 2] == '=');
-	if ((n = EVP_DecodeBlock(bin, (unsigned char *)b64, (int)k)) < 0 ||
-	    (size_t)n < pad)
+	if ((n = (int)dx_base64_decode(b64, k, bin)) < 0)
 		goto out;
 	r.p = bin;
-	r.left = (size_t)n - pad;
+	r.left = (size_t)n;
 	if (r.left < 15 || memcmp(r.p, "openssh-key-v1", 15) != 0)
 		goto out;
 	r.p += 15;

@@ -28,6 +28,8 @@
 
 #include <openssl/evp.h>
 
+#include "base64.h"
+#include "fmt.h"
 #include "knownhosts.h"
 
 struct kh_file {
@@ -58,15 +60,15 @@ dx_kh_fingerprint(const unsigned char *blob, size_t len)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char *fp;
-	int n;
+	size_t n;
 
 	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1)
 		return NULL;
 	/* "SHA256:" + 44 base64 characters + NUL. */
-	if ((fp = malloc(7 + 4 * ((mdlen + 2) / 3) + 1)) == NULL)
+	if ((fp = malloc(7 + DX_BASE64_LEN(mdlen) + 1)) == NULL)
 		return NULL;
 	memcpy(fp, "SHA256:", 7);
-	n = EVP_EncodeBlock((unsigned char *)fp + 7, md, (int)mdlen);
+	n = dx_base64_encode_buf(fp + 7, md, mdlen);
 	/* OpenSSH prints it without the padding. */
 	while (n > 0 && fp[7 + n - 1] == '=')
 		n--;
@@ -264,7 +266,7 @@ dx_kh_verify(struct dx_kh_store *st, const struct dx_kh_files *files,
 {
 	struct kh_file *v[16];
 	struct kh_verdict r;
-	char hp[280];
+	char hp[DX_FMT_HOSTPORT_MAX];
 	const char *type = "unknown";
 	int tlen = 7;
 	size_t n = files->nuser + files->nglobal;
@@ -281,10 +283,7 @@ dx_kh_verify(struct dx_kh_store *st, const struct dx_kh_files *files,
 		return -1;
 	if (r.v == DX_HK_MATCH)
 		return 0;
-	if (port == 22 || port <= 0)
-		snprintf(hp, sizeof(hp), "%s", host);
-	else
-		snprintf(hp, sizeof(hp), "[%s]:%d", host, port);
+	dx_fmt_hostport(hp, sizeof(hp), host, port, DX_HP_SSH);
 	if (len >= 4) {
 		uint32_t t = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
 		    (uint32_t)blob[2] << 8 | blob[3];

@@ -32,6 +32,7 @@
 #include <openssl/hmac.h>
 
 #include "base64.h"
+#include "fmt.h"
 #include "fileio.h"
 #include "knownhosts.h"
 
@@ -58,53 +59,6 @@ struct dx_known_hosts {
 	size_t		 nlines;	/* lines seen, so appends know theirs */
 	size_t		 skipped;	/* malformed lines */
 };
-
-static const signed char kh_b64val[256] = {
-#define X64 -1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1
-	X64, X64,
-	-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,62,-1,-1,-1,63,
-	52,53,54,55,56,57,58,59,60,61,-1,-1,-1,-1,-1,-1,
-	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,10,11,12,13,14,
-	15,16,17,18,19,20,21,22,23,24,25,-1,-1,-1,-1,-1,
-	-1,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,
-	41,42,43,44,45,46,47,48,49,50,51,-1,-1,-1,-1,-1,
-	X64, X64, X64, X64, X64, X64, X64, X64
-#undef X64
-};
-
-/*
- * Strict base64 (padding required to a multiple of 4 characters) of len
- * characters at s into out, which has room for len / 4 * 3 bytes.
- * Returns the decoded length or -1.
- */
-static long
-kh_b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t i, o = 0, pad = 0;
-	int v[4];
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		for (int k = 0; k < 4; k++) {
-			unsigned char ch = (unsigned char)s[i + k];
-
-			if (ch == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = kh_b64val[ch]) < 0)
-				return -1;
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-	}
-	return (long)o;
-}
 
 /* The type name inside a wire-format key blob must equal type. */
 static bool
@@ -195,10 +149,7 @@ kh_entry_matches(const struct kh_entry *e, const char *name)
 static void
 kh_lookup_name(char *buf, size_t size, const char *host, int port)
 {
-	if (port == 22 || port <= 0)
-		snprintf(buf, size, "%s", host);
-	else
-		snprintf(buf, size, "[%s]:%d", host, port);
+	dx_fmt_hostport(buf, size, host, port, DX_HP_SSH);
 	for (char *p = buf; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 }
@@ -253,10 +204,10 @@ kh_parse_hashed(const char *f, size_t len, struct kh_entry *e)
 	slen = (size_t)(sep - f);
 	if (slen > 40 || len - slen - 1 > 40)
 		return false;
-	if ((n = kh_b64_decode(f, slen, tmp)) != KH_SHA1_LEN)
+	if ((n = dx_base64_decode(f, slen, tmp)) != KH_SHA1_LEN)
 		return false;
 	memcpy(e->salt, tmp, KH_SHA1_LEN);
-	if ((n = kh_b64_decode(sep + 1, len - slen - 1, tmp)) != KH_SHA1_LEN)
+	if ((n = dx_base64_decode(sep + 1, len - slen - 1, tmp)) != KH_SHA1_LEN)
 		return false;
 	memcpy(e->hash, tmp, KH_SHA1_LEN);
 	e->hashed = true;
@@ -319,7 +270,7 @@ kh_parse_line(const char *s, const char *end, struct kh_entry *e)
 	memcpy(e->type, type, tlen);
 	e->type[tlen] = '\0';
 	e->blob = (unsigned char *)e->type + tlen + 1;
-	if ((n = kh_b64_decode(key, klen, e->blob)) < 0 ||
+	if ((n = dx_base64_decode(key, klen, e->blob)) < 0 ||
 	    !kh_blob_has_type(e->blob, (size_t)n, e->type)) {
 		free(mem);
 		e->mem = NULL;

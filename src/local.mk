@@ -32,6 +32,10 @@ src_libdronex_core_la_SOURCES = \
 	src/identity.c src/identity.h \
 	src/killscript.c src/killscript.h \
 	src/signame.c src/signame.h \
+	src/fmt.c src/fmt.h \
+	src/transport.c src/transport.h \
+	src/conn.c src/conn.h src/conn_int.h src/conn_auth.c \
+	src/call.c src/call.h \
 	src/ssh_exec.c src/ssh_exec.h
 
 # The installed libdronex (shared and static), made of the same objects.

@@ -32,6 +32,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_fleet \
 	tests/integration/test_library \
 	tests/integration/test_chan \
+	tests/integration/test_conn \
 	tests/integration/test_scale
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
@@ -112,9 +113,23 @@ tests_integration_test_chan_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 tests_integration_test_scale_SOURCES = tests/integration/test_scale.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_scale_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
+tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
 check_PROGRAMS += tests/integration/dx_nsexec
 tests_integration_dx_nsexec_SOURCES = tests/integration/dx_nsexec.c
+endif
+
+# test_conn again against tests/tsan's criterion shim: a connection handed
+# between threads, under ThreadSanitizer in an --enable-tsan build (named
+# under tests/integration/ so that tests/run-test starts its sshd).
+check_PROGRAMS += tests/integration/test_conn_tsan
+tests_integration_test_conn_tsan_SOURCES = tests/integration/test_conn.c
+tests_integration_test_conn_tsan_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
+if TSAN
+TESTS += tests/integration/test_conn_tsan
 endif

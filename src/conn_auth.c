@@ -1,0 +1,254 @@
+/*
+ * conn_auth.c - authentication of a connection that has passed its host
+ * key check (conn.h): public keys only, in SPEC section 6's order.
+ *
+ * The target's identity files come first (read once per run and signed
+ * with here when they are unencrypted ed25519 keys: identity.c), then the
+ * ssh-agent's keys (agent.c, every wait bounded by the same budget,
+ * deadline and abort pipe as the socket's), then, when the target names
+ * no file, ~/.ssh/id_ed25519, id_ecdsa and id_rsa.  A failure names every
+ * key tried and why each was not used.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "conn_int.h"
+#include "fdwait.h"
+
+/* Appends ", item" (or "item") to a bounded list for messages. */
+static void
+auth_note(char *buf, size_t size, const char *item, const char *extra)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s%s", len ? ", " : "", item, extra);
+}
+
+/*
+ * One wait of authentication: 0 when libssh2 may go on, -1 with err set
+ * when the budget ran out (DX_CONNECT_TIMEOUT) or the wait was cut.
+ */
+static int
+auth_wait(struct dx_conn *c, int64_t until, struct dx_err *err)
+{
+	char tbuf[32];
+	int r;
+
+	if ((r = dx_conn_wait(c, 0, until, err)) == DX_CONN_EXPIRED)
+		return dx_err_set(err, DX_CONNECT_TIMEOUT,
+		    "authentication to %s timed out after %s", c->hp,
+		    dx_fmt_secs(tbuf, sizeof(tbuf), c->budget));
+	return r;
+}
+
+/* The problem with an identity, kept for the final message (first wins). */
+struct auth_log {
+	char	 tried[200];
+	char	 problem[200];
+};
+
+/*
+ * One public key offer, signed by sign with abstract.  Returns 0 when the
+ * key was accepted, 1 when it was not, -1 with err set when the wait was
+ * cut or the session died.
+ */
+static int
+auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
+    size_t publen, LIBSSH2_USERAUTH_PUBLICKEY_SIGN_FUNC((*sign)),
+    void **abstract, const struct dx_identity *id, int64_t until,
+    struct auth_log *log, struct dx_err *err)
+{
+	const char *user = c->target->user;
+	int r;
+
+	while ((r = pub != NULL ?
+	    libssh2_userauth_publickey(c->s, user, pub, publen, sign, abstract) :
+	    libssh2_userauth_publickey_frommemory(c->s, user, strlen(user), NULL,
+	    0, id->text, id->textlen, NULL)) == LIBSSH2_ERROR_EAGAIN) {
+		if (auth_wait(c, until, err) == -1)
+			return -1;
+	}
+	if (r == 0)
+		return 0;
+	switch (r) {
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_DECRYPT:
+	case LIBSSH2_ERROR_PROTO:
+		auth_note(log->tried, sizeof(log->tried), label, "");
+		dx_conn_mark_dead(c);
+		return dx_err_set(err, DX_AUTH, "connection to %s closed during "
+		    "authentication as '%s' (tried: %s)", c->hp, user, log->tried);
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Tries the agent's keys (agent.c: every wait bounded).  Returns 0 when
+ * one was accepted, 1 when none was, -1 with err set when the wait was cut
+ * or the session died.
+ */
+static int
+auth_agent(struct dx_conn *c, int64_t until, struct auth_log *log,
+    struct dx_err *err)
+{
+	struct dx_agent_signer sg;
+	struct dx_agent *ag = NULL;
+	const unsigned char *blob;
+	char extra[32], tbuf[32];
+	void *abstract = &sg;
+	size_t n, len;
+	int r, rc = 1;
+
+	snprintf(c->what, sizeof(c->what), " asking the ssh-agent for keys to "
+	    "authenticate to %s", c->hp);
+	if ((r = dx_agent_open(c->shared->agent, until, c->ctl, &ag, err)) ==
+	    DX_WAIT_EXPIRED)
+		return dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to %s "
+		    "timed out after %s: the ssh-agent at '%s' did not answer",
+		    c->hp, dx_fmt_secs(tbuf, sizeof(tbuf), c->budget), c->shared->agent);
+	if (r == -1)
+		return -1;
+	if (r != 0) {
+		auth_note(log->tried, sizeof(log->tried), "agent", " (unreachable)");
+		dx_err_clear(err);
+		return 1;
+	}
+	snprintf(c->what, sizeof(c->what), " during authentication to %s",
+	    c->hp);
+	n = dx_agent_nkeys(ag);
+	for (size_t i = 0; i < n && rc == 1; i++) {
+		memset(&sg, 0, sizeof(sg));
+		sg.agent = ag;
+		sg.key = i;
+		sg.until = until;
+		sg.ctl = c->ctl;
+		blob = dx_agent_key(ag, i, &len);
+		rc = auth_offer(c, "agent", blob, len, dx_agent_sign, &abstract,
+		    NULL, until, log, err);
+		/* The agent, not the server, ran out of time or was cut. */
+		if (rc == 1 && sg.rc == DX_WAIT_EXPIRED)
+			rc = dx_err_set(err, DX_CONNECT_TIMEOUT, "authentication to "
+			    "%s timed out after %s: the ssh-agent at '%s' did not "
+			    "sign", c->hp, dx_fmt_secs(tbuf, sizeof(tbuf), c->budget),
+			    c->shared->agent);
+		else if (rc == 1 && sg.rc == -1) {
+			*err = sg.err;
+			rc = -1;
+		}
+	}
+	if (rc == 1) {
+		snprintf(extra, sizeof(extra), " (%zu key%s)", n, n == 1 ? "" : "s");
+		auth_note(log->tried, sizeof(log->tried), "agent", extra);
+	}
+	dx_agent_close(ag);
+	return rc;
+}
+
+/*
+ * Like auth_agent() for one private key file.  A file that cannot be
+ * used (identity.c says why) is not offered; quiet is for the default
+ * ~/.ssh/id_* files, which need not exist.
+ */
+static int
+auth_file(struct dx_conn *c, const char *path, bool quiet, int64_t until,
+    struct auth_log *log, struct dx_err *err)
+{
+	const struct dx_identity *id;
+	void *abstract;
+	int r;
+
+	if ((id = dx_identities_get(&c->shared->ids, path)) == NULL)
+		return dx_err_set(err, DX_INTERNAL, "out of memory reading "
+		    "identity file '%s'", path);
+	if (id->problem != NULL) {
+		if (quiet && id->missing)
+			return 1;
+		auth_note(log->tried, sizeof(log->tried), path, " (unusable)");
+		if (log->problem[0] == '\0')
+			snprintf(log->problem, sizeof(log->problem), "%s", id->problem);
+		return 1;
+	}
+	if (id->encrypted && id->pkey == NULL) {
+		/* A passphrase is never asked for: the key is skipped. */
+		auth_note(log->tried, sizeof(log->tried), path, " (encrypted, skipped)");
+		return 1;
+	}
+	abstract = id->pkey;
+	if ((r = auth_offer(c, path, id->pkey ? id->pub : NULL, id->publen,
+	    dx_identity_sign, &abstract, id, until, log, err)) != 1)
+		return r;
+	/*
+	 * libssh2 1.10 signs with SHA-2 only when the server lists it in
+	 * server-sig-algs; ssh-rsa (SHA-1) is refused by OpenSSH 8.8 and later.
+	 */
+	auth_note(log->tried, sizeof(log->tried), path, id->rsa ?
+	    " (rsa: refused; libssh2 1.10 may have signed with ssh-rsa SHA-1, "
+	    "which OpenSSH 8.8+ refuses by default)" : "");
+	return 1;
+}
+
+/*
+ * SPEC section 6's order: the identity files the target names
+ * (--identity, else the inventory's), then the agent's keys, then (when
+ * no file is named, as OpenSSH does) ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+ */
+int
+dx_conn_auth(struct dx_conn *c, int64_t until, struct dx_err *err)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
+	    "id_rsa" };
+	const struct dx_target *d = c->target;
+	const char *const *named = (const char *const *)d->identities;
+	size_t nnamed = d->nidentities;
+	struct auth_log log;
+	char path[PATH_MAX];
+	const char *list;
+	int r, rc;
+
+	snprintf(c->what, sizeof(c->what), " during authentication to %s",
+	    c->hp);
+	log.tried[0] = log.problem[0] = '\0';
+	while ((list = libssh2_userauth_list(c->s, d->user,
+	    (unsigned int)strlen(d->user))) == NULL) {
+		if (libssh2_userauth_authenticated(c->s))
+			return 0;
+		if ((rc = libssh2_session_last_errno(c->s)) !=
+		    LIBSSH2_ERROR_EAGAIN) {
+			dx_conn_mark_dead(c);
+			return dx_err_set(err, DX_NETWORK,
+			    "connection to %s lost during authentication: %s",
+			    c->hp, dx_conn_errmsg(c));
+		}
+		if (auth_wait(c, until, err) == -1)
+			return -1;
+	}
+	if (strstr(list, "publickey") == NULL)
+		return dx_err_set(err, DX_AUTH, "%s offers user '%s' no public key "
+		    "authentication (offers: %s)", c->hp, d->user, list);
+	for (size_t i = 0; i < nnamed; i++)
+		if ((r = auth_file(c, named[i], false, until, &log, err)) != 1)
+			return r;
+	if (c->shared->agent != NULL &&
+	    (r = auth_agent(c, until, &log, err)) != 1)
+		return r;
+	for (size_t i = 0; nnamed == 0 && c->shared->home != NULL && i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", c->shared->home,
+		    defaults[i]);
+		if ((r = auth_file(c, path, true, until, &log, err)) != 1)
+			return r;
+	}
+	if (log.problem[0] != '\0')
+		return dx_err_set(err, DX_AUTH, "%s; no key accepted for user '%s' "
+		    "(tried: %s)", log.problem, d->user, log.tried);
+	return dx_err_set(err, DX_AUTH, "no key accepted for user '%s' (tried: %s)",
+	    d->user, log.tried[0] ? log.tried :
+	    "nothing: no agent, no identity file");
+}
