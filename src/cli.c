@@ -33,9 +33,7 @@
 #include "target.h"
 
 #define CLI_DEFAULT_FANOUT	64
-#define CLI_DEFAULT_CONNECT_MS	10000
 #define CLI_DEFAULT_MAX_OUTPUT	(1024 * 1024)
-#define CLI_DEFAULT_KEEPALIVE_S	15
 
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
@@ -356,10 +354,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->fanout = CLI_DEFAULT_FANOUT;
-	o->connect_ms = CLI_DEFAULT_CONNECT_MS;
 	o->max_output = CLI_DEFAULT_MAX_OUTPUT;
 	o->retry_delay_ms = 1000;
-	o->keepalive_s = CLI_DEFAULT_KEEPALIVE_S;
 	o->progress = -1;
 
 	/* "+": options end at the first word of the command, as in pdsh. */

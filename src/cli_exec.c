@@ -197,29 +197,6 @@ cli_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *re
 		    t->user, res, &r->err);
 }
 
-/*
- * Until the merge with the connection reshaping, dx_ssh_exec() still reads
- * a const struct dx_drone *: this gives it one per target, whose fields
- * are the target's effective values (borrowed from it), so the executor
- * connects where the target says and nothing is written into the
- * inventory.  The merge deletes this function, shims[] and the loop that
- * points job.drone at them: dx_jobs_build() already sets job.drone to the
- * target.
- */
-static void
-cli_drone_shim(struct dx_drone *shim, const struct dx_target *t)
-{
-	memset(shim, 0, sizeof(*shim));
-	shim->name = t->name;
-	shim->host = t->host;
-	shim->port = t->port;
-	shim->user = t->user;
-	shim->identity = t->nidentities > 0 ? t->identities[0] : NULL;
-	shim->known_hosts = t->nknown_hosts > 0 ? t->known_hosts[0] : NULL;
-	shim->jump = t->jump;
-	shim->connect_timeout_ms = t->connect_timeout_ms;
-}
-
 int
 cli_exec(int argc, char **argv)
 {
@@ -237,7 +214,6 @@ cli_exec(int argc, char **argv)
 	struct cli_run run = { 0 };
 	struct dx_jobs jobs = { 0 };
 	struct dx_target *targets = NULL;
-	struct dx_drone *shims = NULL;
 	const char *cmd[1];
 	size_t *idx = NULL, n = 0;
 	bool sig_started = false;
@@ -283,16 +259,11 @@ cli_exec(int argc, char **argv)
 	}
 
 	memset(&so, 0, sizeof(so));
-	so.connect_timeout_ms = o.connect_ms;
 	so.call_timeout_ms = o.timeout_ms;
 	so.max_output = o.max_output;
-	so.hostkey_policy = o.hostkey;
-	so.keepalive_s = o.keepalive_s;
 	/* No --stdin: NULL, and every call's stdin gets EOF at once. */
 	so.stdin_data = stdin_data;
 	so.stdin_len = stdin_len;
-	so.identities = (const char *const *)o.identities;
-	so.nidentities = o.nidentities;
 	memset(&qo, 0, sizeof(qo));
 	qo.fanout = o.fanout;
 	qo.deadline_ms = o.deadline_ms;
@@ -324,13 +295,6 @@ cli_exec(int argc, char **argv)
 	    o.command != NULL ? 1 : 0, &err) == -1) {
 		cli_fail("%s", err.msg);
 		goto out;
-	}
-	/* Until the merge: the executor takes a drone (cli_drone_shim()). */
-	if ((shims = calloc(n + 1, sizeof(*shims))) == NULL)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		cli_drone_shim(&shims[i], &targets[i]);
-		jobs.v[i].drone = &shims[i];
 	}
 	for (size_t i = 0; i < jobs.n; i++)
 		if (dx_queue_add(q, &jobs.v[i], &err) == -1) {
@@ -383,9 +347,6 @@ cli_exec(int argc, char **argv)
 	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;
 	if (atomic_load(&sig.interrupted))
 		rc = DX_EXIT_INTERRUPTED;
-	goto out;
-oom:
-	cli_fail("out of memory");
 out:
 	if (sig_started) {
 		atomic_store(&sig.stopping, true);
@@ -397,7 +358,6 @@ out:
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
 	dx_jobs_release(&jobs);
-	free(shims);
 	cli_targets_free(targets, n);
 	free(idx);
 	free(stdin_data);

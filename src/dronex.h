@@ -351,59 +351,202 @@ void	dx_inventory_release(struct dx_inventory *);
 /* The drone called name (borrowed from the inventory), or NULL. */
 const struct dx_drone *dx_inventory_find(const struct dx_inventory *, const char *name);
 
-/*
- * The SSH executor: runs one drone's calls over one libssh2 session, on
- * the drone's own thread.  Make one dx_ssh with dx_ssh_new() and pass
- * dx_ssh_exec as the queue's executor with the dx_ssh as its argument;
- * every job's drone must then be a const struct dx_drone * (above).  The
- * drone's host, port, user, identity, known_hosts and connect_timeout
- * apply; the options below apply to every drone (identities given there
- * replace the drone's own).  A drone with a jump fails with kind
- * DX_NETWORK: jump hosts are not supported yet.
- *
- * Ownership: dx_ssh_new() copies the options struct, not what it points
- * to: stdin_data and identities are borrowed and must outlive the dx_ssh.
- * The caller frees the dx_ssh with dx_ssh_free() (a no-op on NULL).
- * dx_ssh_exec() fills the result it is handed as dx_exec_fn says (calls,
- * error, calls_sent, kex, host key) and keeps nothing else.
- *
- * Threads: a dx_ssh holds what drone threads share read-mostly (the
- * options, the known_hosts files, parsed once and locked inside, and the
- * identity files, read once), so it may serve any number of drone threads
- * and one run after another; nothing of a libssh2 session is ever shared
- * between threads.  Free it only when no queue is running with it.
- */
+/* How a drone's host key is checked (--host-key-check). */
 enum dx_hostkey_policy {
 	DX_HKC_STRICT = 0,		/* unknown or changed key: refuse */
 	DX_HKC_ACCEPT_NEW,		/* add unknown keys; refuse changed ones */
 	DX_HKC_OFF			/* no check (reported in the results) */
 };
 
+/*
+ * Targets: a drone's effective connection settings, each with its source
+ * (SPEC section 6).  A target is resolved once per drone, before any
+ * connection, from built-in defaults < ssh_config < the inventory's
+ * "defaults" < the drone's own fields < the command line; the executor
+ * reads only the target, and nothing is written back into the inventory.
+ *
+ * Ownership: a target owns every string in it; dx_target_release() frees
+ * them and is a no-op on a zeroed or released target.  Threads: a
+ * resolved target is read-only, so drone threads may read it at once.
+ */
+/* Where a setting's value came from, lowest precedence first. */
+enum dx_source {
+	DX_SRC_DEFAULT = 0,	/* built in */
+	DX_SRC_SSH_CONFIG,	/* ssh_config */
+	DX_SRC_INV_DEFAULTS,	/* the inventory's "defaults" */
+	DX_SRC_DRONE,		/* the drone's own field */
+	DX_SRC_CLI		/* a command-line option */
+};
+
+/* "default", "ssh_config", "inventory defaults", "drone", "command line". */
+const char	*dx_source_name(enum dx_source);
+
+/*
+ * The settings a target holds, one table for the enum, the names that
+ * `list --explain` prints, and the origin slots.
+ */
+#define DX_SETTING_MAP(X)					\
+	X(HOST, "host")						\
+	X(PORT, "port")						\
+	X(USER, "user")						\
+	X(IDENTITY, "identity")					\
+	X(KNOWN_HOSTS, "known_hosts")				\
+	X(GLOBAL_KNOWN_HOSTS, "global_known_hosts")		\
+	X(HOST_KEY_CHECK, "host_key_check")			\
+	X(CONNECT_TIMEOUT, "connect_timeout")			\
+	X(KEEPALIVE, "keepalive")				\
+	X(JUMP, "jump")
+
+enum dx_setting {
+#define DX_SETTING_ENUM(name, str) DX_SET_##name,
+	DX_SETTING_MAP(DX_SETTING_ENUM)
+#undef DX_SETTING_ENUM
+	DX_SET_COUNT
+};
+
+/* The setting's name as `list --explain` and the results print it. */
+const char	*dx_setting_name(enum dx_setting);
+
+struct dx_origin {
+	enum dx_source	 src;
+	char		 where[160];	/* "drones.json:7:18", "--user", "" */
+};
+
+/* enum dx_hostkey_policy is public: dronex.h declares it. */
+
+struct dx_target {
+	char		*name;		/* the drone's name (the result key) */
+	char		*host;		/* where to connect */
+	int		 port;
+	char		*user;
+	char	       **identities;	/* expanded paths, tried in order */
+	size_t		 nidentities;	/* 0: agent, then ~/.ssh/id_* */
+	char	       **known_hosts;	/* the user's files, expanded */
+	size_t		 nknown_hosts;
+	char	       **global_known_hosts; /* the system's files */
+	size_t		 nglobal_known_hosts;
+	enum dx_hostkey_policy hostkey_policy;
+	int64_t		 connect_timeout_ms;
+	int		 keepalive_s;	/* 0 = off */
+	char		*jump;		/* a drone name or user@host:port, or NULL */
+	struct dx_origin from[DX_SET_COUNT];
+};
+
+/* "strict", "accept-new", "off" (as --host-key-check and the results spell it). */
+const char	*dx_hostkey_policy_name(enum dx_hostkey_policy);
+
+/*
+ * ssh_config as a source of settings (sshconf.h, a later issue).  Until
+ * it exists every caller passes NULL: the source is empty.
+ */
+struct dx_sshconf;
+
+/*
+ * The command line's settings, the highest source: what is not given
+ * leaves the lower sources in force.  Origins name the dronex option
+ * ("-l", "--port", "--identity", "--connect-timeout", "--host-key-check",
+ * "--keepalive"); a C scheduler that sets these gets the same names.
+ * Everything is borrowed for the call only.
+ */
+struct dx_target_cli {
+	const char	*user;		/* -l; NULL: not given */
+	int		 port;		/* --port; 0: not given */
+	const char *const *identities;	/* --identity, expanded, in order */
+	size_t		 nidentities;	/* 0: not given */
+	int64_t		 connect_timeout_ms; /* --connect-timeout; 0: not given */
+	bool		 hostkey_given;	/* --host-key-check */
+	enum dx_hostkey_policy hostkey_policy;
+	bool		 keepalive_given; /* --keepalive */
+	int		 keepalive_s;
+};
+
+/*
+ * Resolves drone d of inv into t: for each setting, the highest source
+ * that gives it, from built-in defaults < sshconf (NULL: none) <
+ * inv->defaults < d's own fields < cli (NULL: none), with its origin in
+ * t->from[setting].  Built-in defaults: host the drone's name, port 22,
+ * user the current user (home.h), no identity (the agent, then
+ * ~/.ssh/id_*), known_hosts ~/.ssh/known_hosts and ~/.ssh/known_hosts2,
+ * global /etc/ssh/ssh_known_hosts and ssh_known_hosts2, host-key check
+ * strict, connect timeout 10 s, keepalive 15 s, no jump.  An inventory
+ * value's origin is "FILE:LINE:COL" (just "FILE" for an ad-hoc drone, "-w").
+ * Fills t (release it with dx_target_release()) and returns 0, or returns
+ * -1 with err set (DX_USAGE: no user or home directory is known; OOM) and
+ * t zeroed.  Reads inv and d only: nothing is written back.
+ */
+int	dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,
+	    const struct dx_drone *d, const struct dx_sshconf *sshconf,
+	    const struct dx_target_cli *cli, struct dx_err *err);
+void	dx_target_release(struct dx_target *);
+
+
+/*
+ * Jobs: the queue jobs of a run, one per selected drone, in selection
+ * order, each running the drone's own inventory calls first, then the
+ * calls given for the whole run (SPEC section 2).  dx_jobs_build() fills
+ * a struct dx_jobs whose job array and call lists it owns
+ * (dx_jobs_release() frees them; a no-op on a zeroed or released one).
+ * What the jobs point to is borrowed: names and the drones' calls from the
+ * inventory, the run's calls from the caller, and job->drone is
+ * &targets[i]; all of it must outlive the queue the jobs are added to.
+ */
+struct dx_jobs {
+	struct dx_job	*v;		/* n jobs, v[i] for drones[idx[i]] */
+	size_t		 n;
+	const char     **callv;		/* private: every job's calls, one block */
+};
+
+/*
+ * Builds the jobs of the n drones inv->drones[idx[0..n)], whose targets
+ * are targets[0..n), each with its own calls then calls[0..ncalls).
+ * Returns 0, or -1 with err set (DX_INTERNAL, out of memory) and jobs
+ * zeroed.
+ */
+int	dx_jobs_build(struct dx_jobs *jobs, const struct dx_inventory *inv,
+	    const size_t *idx, const struct dx_target *targets, size_t n,
+	    const char *const *calls, size_t ncalls, struct dx_err *err);
+void	dx_jobs_release(struct dx_jobs *);
+
+
+
+/*
+ * The SSH executor: runs one drone's calls over one connection, on the
+ * drone's own thread.  Make one dx_ssh with dx_ssh_new() and pass
+ * dx_ssh_exec as the queue's executor with the dx_ssh as its argument;
+ * every job's drone must then be a const struct dx_target * (above, as
+ * dx_jobs_build() sets it): the connection reads its settings only from
+ * the target.  The options below are the run's, the same for every call.
+ * A target with a jump fails with kind DX_NETWORK: jump hosts are not
+ * supported yet.
+ *
+ * Ownership: dx_ssh_new() copies the options struct, not what it points
+ * to: stdin_data is borrowed and must outlive the dx_ssh.  The caller
+ * frees the dx_ssh with dx_ssh_free() (a no-op on NULL).  dx_ssh_exec()
+ * fills the result it is handed as dx_exec_fn says (calls, error,
+ * calls_sent, kex, host key) and keeps nothing else.
+ *
+ * Threads: a dx_ssh holds what drone threads share read-mostly (the
+ * known_hosts files, parsed once and locked inside, the identity files,
+ * read once, the agent), so it may serve any number of drone threads and
+ * one run after another; each drone's connection is made, used and freed
+ * on its own thread.  Free it only when no queue is running with it.
+ */
 struct dx_ssh_opts {
-	int64_t		 connect_timeout_ms; /* TCP connect + SSH handshake + auth */
 	int64_t		 call_timeout_ms;    /* per call; 0 = none */
 	size_t		 max_output;	     /* per stream per call */
-	enum dx_hostkey_policy hostkey_policy;
-	int		 keepalive_s;	     /* SSH keepalive interval; 0 = off */
 	/*
 	 * Every call's standard input (--stdin), borrowed; with stdin_data
 	 * NULL each call's stdin is closed (EOF sent) at once.
 	 */
 	const void	*stdin_data;
 	size_t		 stdin_len;
-	/*
-	 * Identity files from the command line (--identity), borrowed,
-	 * expanded; when nidentities > 0 they replace the drone's own.
-	 */
-	const char *const *identities;
-	size_t		 nidentities;
 };
 
 struct dx_ssh;
 
 /*
- * dx_ssh_new() returns the executor's shared state (connect_timeout_ms 0
- * means 10 s), or NULL with err set (DX_INTERNAL) when out of memory.
+ * dx_ssh_new() returns the executor's shared state, or NULL with err set
+ * (DX_INTERNAL) when out of memory.
  * dx_ssh_exec() is a dx_exec_fn; ssh is the dx_ssh.
  */
 struct dx_ssh	*dx_ssh_new(const struct dx_ssh_opts *, struct dx_err *);

@@ -4,10 +4,6 @@
  * calls given for the whole run (SPEC section 2).  The CLI and a C
  * scheduler build their jobs with the same rule.
  *
- * Declared here rather than in dronex.h because it takes the inventory
- * and the targets, whose headers are not public yet; it moves into
- * dronex.h with them.
- *
  * Ownership: dx_jobs_build() fills a struct dx_jobs whose job array and
  * call lists it owns (dx_jobs_release() frees them; a no-op on a zeroed or
  * released one).  What the jobs point to is borrowed: names and the
@@ -22,21 +18,6 @@
 #include "inventory.h"
 #include "target.h"
 
-struct dx_jobs {
-	struct dx_job	*v;		/* n jobs, v[i] for drones[idx[i]] */
-	size_t		 n;
-	const char     **callv;		/* private: every job's calls, one block */
-};
-
-/*
- * Builds the jobs of the n drones inv->drones[idx[0..n)], whose targets
- * are targets[0..n), each with its own calls then calls[0..ncalls).
- * Returns 0, or -1 with err set (DX_INTERNAL, out of memory) and jobs
- * zeroed.
- */
-int	dx_jobs_build(struct dx_jobs *jobs, const struct dx_inventory *inv,
-	    const size_t *idx, const struct dx_target *targets, size_t n,
-	    const char *const *calls, size_t ncalls, struct dx_err *err);
-void	dx_jobs_release(struct dx_jobs *);
+/* Public: dronex.h declares struct dx_jobs, dx_jobs_build() and dx_jobs_release(). */
 
 #endif

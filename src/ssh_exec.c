@@ -4,9 +4,9 @@
  *
  * Theory of operation.  The path of a drone is: target -> connection over
  * a transport -> calls -> result.  dx_ssh_exec() runs on the drone's own
- * thread.  It takes the drone's target (its effective settings; until
- * target.c resolves targets, ssh_target_adapt() below builds it from the
- * drone and the run's options), makes a connection from it (conn.c),
+ * thread.  It takes the drone's target (its effective settings, resolved
+ * once per drone by target.c and handed over as job->drone), makes a
+ * connection from it (conn.c),
  * attaches this thread to it, opens it (TCP transport, banner, key
  * exchange, host key check, authentication), then runs the job's calls
  * one after the other (call.c: one channel each), and closes, detaches
@@ -34,7 +34,6 @@
 #include "conn.h"
 #include "ssh_exec.h"
 
-#define SSH_DEFAULT_CONNECT_MS	10000
 
 struct dx_ssh {
 	struct dx_ssh_opts	 opts;
@@ -52,8 +51,6 @@ dx_ssh_new(const struct dx_ssh_opts *opts, struct dx_err *err)
 		return NULL;
 	}
 	ssh->opts = *opts;
-	if (ssh->opts.connect_timeout_ms <= 0)
-		ssh->opts.connect_timeout_ms = SSH_DEFAULT_CONNECT_MS;
 	if ((ssh->shared = dx_conn_shared_new(err)) == NULL) {
 		free(ssh);
 		return NULL;
@@ -68,77 +65,6 @@ dx_ssh_free(struct dx_ssh *ssh)
 		return;
 	dx_conn_shared_free(ssh->shared);
 	free(ssh);
-}
-
-/* A target on the drone thread's stack, its strings borrowed. */
-struct ssh_target {
-	struct dx_target	 t;
-	char			*ids[1];
-	char			*user_kh[2];
-	char			 kh_buf[2][PATH_MAX];
-};
-
-static const char *const ssh_global_kh[] = {
-	"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"
-};
-
-/*
- * THE ONE PLACE THAT GOES AWAY when target.c resolves targets and the CLI
- * hands them to the executor: the drone's effective settings, decided
- * here from the drone (inventory.c already applied its defaults and the
- * command line's overrides to it) and the run's options.  Every string is
- * borrowed from the drone, the options or this struct, so the target is
- * never released (the casts drop const: the connection only reads them).
- *
- * identities: --identity, else the drone's own, else none (the agent,
- * then ~/.ssh/id_*).  known_hosts, the files OpenSSH would read: the
- * inventory's known_hosts, else ~/.ssh/known_hosts and known_hosts2; then
- * the global /etc/ssh/ssh_known_hosts and ssh_known_hosts2.  The connect
- * timeout: the drone's, else the run's (default 10 s).
- */
-static void
-ssh_target_adapt(const struct dx_ssh *ssh, const struct dx_drone *d,
-    struct ssh_target *st)
-{
-	struct dx_target *t = &st->t;
-	const char *home = dx_conn_shared_home(ssh->shared);
-
-	memset(t, 0, sizeof(*t));
-	t->name = (char *)d->name;
-	t->host = (char *)d->host;
-	t->port = d->port;
-	t->user = (char *)d->user;
-	if (ssh->opts.nidentities > 0) {
-		t->identities = (char **)ssh->opts.identities;
-		t->nidentities = ssh->opts.nidentities;
-	} else if (d->identity != NULL) {
-		st->ids[0] = d->identity;
-		t->identities = st->ids;
-		t->nidentities = 1;
-	}
-	t->hostkey_policy = ssh->opts.hostkey_policy;
-	if (t->hostkey_policy != DX_HKC_OFF) {
-		if (d->known_hosts != NULL) {
-			st->user_kh[0] = d->known_hosts;
-			t->nknown_hosts = 1;
-		} else {
-			if (home == NULL)
-				home = "";
-			snprintf(st->kh_buf[0], PATH_MAX, "%s/.ssh/known_hosts", home);
-			snprintf(st->kh_buf[1], PATH_MAX, "%s/.ssh/known_hosts2",
-			    home);
-			st->user_kh[0] = st->kh_buf[0];
-			st->user_kh[1] = st->kh_buf[1];
-			t->nknown_hosts = 2;
-		}
-		t->known_hosts = st->user_kh;
-		t->global_known_hosts = (char **)ssh_global_kh;
-		t->nglobal_known_hosts = 2;
-	}
-	t->connect_timeout_ms = d->connect_timeout_ms > 0 ?
-	    d->connect_timeout_ms : ssh->opts.connect_timeout_ms;
-	t->keepalive_s = ssh->opts.keepalive_s;
-	t->jump = d->jump;
 }
 
 /* What the connection learnt, into the result (an earlier attempt's stays). */
@@ -172,7 +98,7 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		.stdin_data = ssh->opts.stdin_data,
 		.stdin_len = ssh->opts.stdin_len,
 	};
-	struct ssh_target st;
+	const struct dx_target *t = job->drone;
 	struct dx_call_result *call;
 	struct dx_conn *c = NULL;
 	struct dx_err err;
@@ -181,8 +107,7 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 
 	dx_err_clear(&err);
 	res->hostkey_checked = false;
-	ssh_target_adapt(ssh, job->drone, &st);
-	if ((c = dx_conn_new(&st.t, ssh->shared, &err)) == NULL ||
+	if ((c = dx_conn_new(t, ssh->shared, &err)) == NULL ||
 	    dx_conn_attach(c, &err) == -1)
 		goto out;
 	attached = true;

@@ -164,12 +164,13 @@ ch_lib_run(const char *const *calls, size_t ncalls, const void *data,
     size_t len, struct ch_seen *seen)
 {
 	struct dx_ssh_opts so = {
-		.connect_timeout_ms = 5000, .call_timeout_ms = 20000,
-		.max_output = 4 * 1024 * 1024, .hostkey_policy = DX_HKC_STRICT,
-		.keepalive_s = 15, .stdin_data = data, .stdin_len = len,
+		.call_timeout_ms = 20000, .max_output = 4 * 1024 * 1024,
+		.stdin_data = data, .stdin_len = len,
 	};
+	struct dx_target_cli tc = { .connect_timeout_ms = 5000 };
 	struct dx_queue_opts qo = { .fanout = 1 };
 	struct dx_inventory inv;
+	struct dx_target t;
 	struct dx_err err;
 	struct dx_ssh *ssh;
 	struct dx_queue *q;
@@ -183,13 +184,15 @@ ch_lib_run(const char *const *calls, size_t ncalls, const void *data,
 	memset(&inv, 0, sizeof(inv));
 	cr_assert_eq(dx_inventory_parse(&inv, text, strlen(text), "test", &err), 0,
 	    "%s", err.msg);
+	cr_assert_eq(dx_target_resolve(&t, &inv, &inv.drones[0], NULL, &tc, &err), 0,
+	    "%s", err.msg);
 	ssh = dx_ssh_new(&so, &err);
 	cr_assert_not_null(ssh, "%s", err.msg);
 	q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err);
 	cr_assert_not_null(q, "%s", err.msg);
 	{
 		struct dx_job job = {
-			.name = inv.drones[0].name, .drone = &inv.drones[0],
+			.name = inv.drones[0].name, .drone = &t,
 			.calls = calls, .ncalls = ncalls,
 		};
 
@@ -199,6 +202,7 @@ ch_lib_run(const char *const *calls, size_t ncalls, const void *data,
 	cr_assert_eq(dx_queue_run(q, ch_lib_done, seen, &err), 0, "%s", err.msg);
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
+	dx_target_release(&t);
 	dx_inventory_release(&inv);
 	json_decref(doc);
 	free(text);

@@ -1,5 +1,5 @@
 /*
- * test_identities.c - struct dx_ssh_opts.identities (--identity) as the
+ * test_identities.c - the target's command-line identities (--identity) as the
  * library takes it (SPEC 6): the files given replace the drone's own
  * identity, and are the first keys offered.
  */
@@ -39,10 +39,11 @@ id_run(const char *own, const char *cli, struct id_outcome *o)
 {
 	static const char *const calls[] = { "true" };
 	const char *ids[1] = { cli };
-	struct dx_ssh_opts so = {
-		.connect_timeout_ms = 5000, .max_output = 4096,
-		.hostkey_policy = DX_HKC_STRICT, .identities = ids, .nidentities = 1,
-	};
+	struct dx_ssh_opts so = { .max_output = 4096 };
+	/* --identity is a command-line setting of the target. */
+	struct dx_target_cli tc = { .identities = ids, .nidentities = 1,
+	    .connect_timeout_ms = 5000 };
+	struct dx_target t;
 	struct dx_queue_opts qo = { .fanout = 1 };
 	struct dx_inventory inv;
 	struct dx_err err;
@@ -61,11 +62,13 @@ id_run(const char *own, const char *cli, struct id_outcome *o)
 	memset(&inv, 0, sizeof(inv));
 	cr_assert_eq(dx_inventory_parse(&inv, text, strlen(text), "test", &err), 0,
 	    "%s", err.msg);
+	cr_assert_eq(dx_target_resolve(&t, &inv, &inv.drones[0], NULL, &tc, &err), 0,
+	    "%s", err.msg);
 	cr_assert_not_null(ssh = dx_ssh_new(&so, &err), "%s", err.msg);
 	cr_assert_not_null(q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err), "%s",
 	    err.msg);
 	{
-		struct dx_job job = { .name = "d-001", .drone = &inv.drones[0],
+		struct dx_job job = { .name = "d-001", .drone = &t,
 		    .calls = calls, .ncalls = 1 };
 
 		cr_assert_eq(dx_queue_add(q, &job, &err), 0, "%s", err.msg);
@@ -73,6 +76,7 @@ id_run(const char *own, const char *cli, struct id_outcome *o)
 	cr_assert_eq(dx_queue_run(q, id_done, o, &err), 0, "%s", err.msg);
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
+	dx_target_release(&t);
 	dx_inventory_release(&inv);
 	json_decref(doc);
 	free(text);

@@ -81,6 +81,8 @@ Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 9
 {
 	static const char *const calls[] = { "true" };
 	struct dx_inventory inv;
+	struct dx_target_cli tc = { .connect_timeout_ms = 5000 };
+	struct dx_target *targets;
 	struct dx_err err;
 	json_t *doc, *drones;
 	char *text, name[32];
@@ -112,14 +114,18 @@ Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 9
 	cr_assert_eq(dx_inventory_parse(&inv, text, strlen(text), "test", &err), 0,
 	    "%s", err.msg);
 	cr_assert_eq(inv.n, (size_t)LB_DRONES);
+	/* Each drone's settings, resolved once, as the CLI resolves them. */
+	targets = calloc(inv.n, sizeof(*targets));
+	cr_assert_not_null(targets);
+	for (i = 0; i < inv.n; i++)
+		cr_assert_eq(dx_target_resolve(&targets[i], &inv, &inv.drones[i], NULL,
+		    &tc, &err), 0, "%s", err.msg);
 
 	fds0 = lb_count("/proc/self/fd");
 	tasks0 = lb_count("/proc/self/task");
 	for (run = 1; run <= 2; run++) {
 		struct dx_ssh_opts so = {
-			.connect_timeout_ms = 5000, .call_timeout_ms = 10000,
-			.max_output = 1024 * 1024, .hostkey_policy = DX_HKC_STRICT,
-			.keepalive_s = 15,
+			.call_timeout_ms = 10000, .max_output = 1024 * 1024,
 		};
 		struct dx_queue_opts qo = { .fanout = 32 };
 		struct lb_tally t = { 0 };
@@ -136,7 +142,7 @@ Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 9
 			struct dx_job job = {
 				.name = inv.drones[i].name,
 				.priority = inv.drones[i].priority,
-				.drone = &inv.drones[i],
+				.drone = &targets[i],
 				.calls = calls, .ncalls = 1,
 			};
 
@@ -162,6 +168,9 @@ Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 9
 		    "run %d: %d threads, %d before the first run", run,
 		    lb_count("/proc/self/task"), tasks0);
 	}
+	for (i = 0; i < inv.n; i++)
+		dx_target_release(&targets[i]);
+	free(targets);
 	dx_inventory_release(&inv);
 	json_decref(doc);
 	free(text);
