@@ -594,6 +594,8 @@ queue_begin(struct dx_queue *q, dx_done_fn done, void *done_arg,
 	(void)pthread_attr_setstacksize(&q->attr, stack);
 	q->done = done;
 	q->done_arg = done_arg;
+	/* The slots the jobs known now will need; more are made on demand. */
+	queue_slots_prepare(q, q->fanout < q->njobs ? q->fanout : q->njobs);
 	if (q->opts.deadline_ms > 0)
 		q->deadline = dx_now_ms() + q->opts.deadline_ms;
 	return 0;

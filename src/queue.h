@@ -135,6 +135,7 @@ void	*queue_dispatch_main(void *);		/* the dispatcher thread */
 void	queue_slot_signal(struct queue_slot *);	/* mu */
 void	queue_slot_free(struct queue_slot *);
 void	queue_slots_trim(struct dx_queue *);	/* mu: idle slots over the fan-out */
+void	queue_slots_prepare(struct dx_queue *, size_t n);	/* mu */
 
 /* queue_order.c: the heap of waiting jobs, (priority desc, id asc).  mu. */
 int	queue_heap_push(struct dx_queue *, struct queue_entry *);

@@ -106,17 +106,13 @@ queue_slots_trim(struct dx_queue *q)
 	}
 }
 
-/* An idle slot, or a new one; NULL with errno set.  mu. */
+/* A new slot, in q->slots but on no list; NULL with errno set.  mu. */
 static struct queue_slot *
-dispatch_slot_get(struct dx_queue *q)
+dispatch_slot_new(struct dx_queue *q)
 {
 	struct queue_slot *s, **slots;
 	size_t cap;
 
-	if ((s = q->idle) != NULL) {
-		q->idle = s->next;
-		return s;
-	}
 	if (q->nslots == q->slotcap) {
 		cap = q->slotcap ? q->slotcap * 2 : 8;
 		if ((slots = realloc(q->slots, cap * sizeof(*slots))) == NULL)
@@ -133,6 +129,34 @@ dispatch_slot_get(struct dx_queue *q)
 	}
 	q->slots[q->nslots++] = s;
 	return s;
+}
+
+/* An idle slot, or a new one; NULL with errno set.  mu. */
+static struct queue_slot *
+dispatch_slot_get(struct dx_queue *q)
+{
+	struct queue_slot *s;
+
+	if ((s = q->idle) != NULL) {
+		q->idle = s->next;
+		return s;
+	}
+	return dispatch_slot_new(q);
+}
+
+/*
+ * Makes up to n idle slots ahead of the first start, so that the start
+ * loop creates threads and nothing else.  mu (before the dispatcher runs).
+ */
+void
+queue_slots_prepare(struct dx_queue *q, size_t n)
+{
+	struct queue_slot *s;
+
+	while (q->nslots < n && (s = dispatch_slot_new(q)) != NULL) {
+		s->next = q->idle;
+		q->idle = s;
+	}
 }
 
 /* A slot whose job was handed out goes idle, or away above the fan-out. */
@@ -317,9 +341,12 @@ dispatch_stop_reason(struct dx_queue *q)
 }
 
 /*
- * Starts the first waiting job in a slot.  The lock is held throughout,
- * so nobody sees the job running before its thread exists: a priority
- * change or an abort finds it either waiting or running, never between.
+ * Starts the first waiting job in a slot.  The job is marked running
+ * under the lock, before its thread is created with the lock dropped (a
+ * create takes long, and workers ending meanwhile must not wait for it):
+ * a priority change in between is refused, as for any started job, and an
+ * abort in between reaches the new thread through its descriptor, or
+ * skips the job if its thread cannot start.  Called and returns with mu.
  */
 static void
 dispatch_start(struct dx_queue *q)
@@ -327,6 +354,7 @@ dispatch_start(struct dx_queue *q)
 	struct queue_entry *e = queue_heap_pop(q);
 	struct queue_slot *s;
 	struct dx_result res;
+	enum dx_kind why;
 	sigset_t old;
 	int rc;
 
@@ -336,7 +364,7 @@ dispatch_start(struct dx_queue *q)
 		if (rc == EAGAIN && q->running > 0)
 			goto later;
 		dx_err_set(&res.error, DX_INTERNAL,
-		    "cannot create an abort descriptor: %s", strerror(errno));
+		    "cannot create an abort descriptor: %s", strerror(rc));
 		dispatch_finish(q, e, DX_ST_FAILED, &res);
 		return;
 	}
@@ -351,19 +379,26 @@ dispatch_start(struct dx_queue *q)
 	s->ctl.slot = s;
 	e->state = QE_RUNNING;
 	e->slot = s;
+	pthread_mutex_unlock(&q->mu);
 	/* Workers inherit a mask that keeps the caller's signals away. */
 	pthread_sigmask(SIG_BLOCK, &q->blocked_sigs, &old);
 	rc = pthread_create(&s->tid, &q->attr, dispatch_worker, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&q->mu);
 	if (rc == 0) {
 		q->running++;
 		if (q->running > q->peak)
 			q->peak = q->running;
 		return;
 	}
+	why = (enum dx_kind)atomic_load(&s->why);
 	e->state = QE_WAITING;
 	e->slot = NULL;
 	dispatch_slot_put(q, s);
+	if (why != DX_OK) {
+		dispatch_skip(q, e, why, true);	/* aborted while starting */
+		return;
+	}
 	if (rc == EAGAIN && q->running > 0)
 		goto later;
 	memset(&res, 0, sizeof(res));
@@ -372,7 +407,7 @@ dispatch_start(struct dx_queue *q)
 	dispatch_finish(q, e, DX_ST_FAILED, &res);
 	return;
 later:
-	/* Back in its place (the heap has room: it just left it). */
+	/* Back in its place: the heap has room, the job just left it. */
 	(void)queue_heap_push(q, e);
 	q->blocked = true;
 }
@@ -393,9 +428,10 @@ dispatch_sleep(struct dx_queue *q)
 }
 
 /*
- * The dispatcher: one action per turn, in this order: hand out a finished
- * worker, skip an aborted waiting job, skip the waiting jobs once nothing
- * may start, start one; else sleep.  It ends when every job added has a
+ * The dispatcher: one action per turn, in this order: skip an aborted
+ * waiting job, skip the waiting jobs once nothing may start, start one
+ * (so slots fill first, as they always did), hand out a finished worker;
+ * else sleep.  It ends when every job added has a
  * result and either it runs inside dx_queue_run() or dx_queue_stop() asked.
  */
 void
@@ -408,20 +444,6 @@ queue_dispatch(struct dx_queue *q)
 
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		if ((s = q->done_head) != NULL) {
-			if ((q->done_head = s->next) == NULL)
-				q->done_tail = NULL;
-			pthread_mutex_unlock(&q->mu);
-			pthread_join(s->tid, NULL);
-			pthread_mutex_lock(&q->mu);
-			q->running--;
-			q->blocked = false;
-			e = s->e;
-			dispatch_finish(q, e, s->res.error.kind == DX_OK ?
-			    DX_ST_OK : DX_ST_FAILED, &s->res);
-			dispatch_slot_put(q, s);
-			continue;
-		}
 		if ((e = q->skip_head) != NULL) {
 			if ((q->skip_head = e->next) == NULL)
 				q->skip_tail = NULL;
@@ -436,6 +458,20 @@ queue_dispatch(struct dx_queue *q)
 		if (why == DX_OK && !q->paused && !q->blocked &&
 		    q->nheap > 0 && q->running < q->fanout) {
 			dispatch_start(q);
+			continue;
+		}
+		if ((s = q->done_head) != NULL) {
+			if ((q->done_head = s->next) == NULL)
+				q->done_tail = NULL;
+			pthread_mutex_unlock(&q->mu);
+			pthread_join(s->tid, NULL);
+			pthread_mutex_lock(&q->mu);
+			q->running--;
+			q->blocked = false;
+			e = s->e;
+			dispatch_finish(q, e, s->res.error.kind == DX_OK ?
+			    DX_ST_OK : DX_ST_FAILED, &s->res);
+			dispatch_slot_put(q, s);
 			continue;
 		}
 		if ((q->stopping || !q->threaded) && q->nfinished == q->njobs)
