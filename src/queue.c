@@ -18,8 +18,13 @@
  * while waiting (on the skip list), running (in a slot), or done.  Every
  * state change happens under the one mutex, so dx_queue_set_priority()
  * and dx_queue_abort_job() see a job either waiting or running, never
- * between: the dispatcher holds the lock from taking a job out of the
- * heap until its thread exists (or failed to).
+ * between: the dispatcher takes a job out of the heap and marks it
+ * running in one critical section, then creates its thread with the lock
+ * dropped.  A priority change from then on is refused; an abort from then
+ * on reaches the thread through the slot's descriptor, which the thread
+ * polls from its first instant (or, if the thread cannot start, skips the
+ * job).  So a change is either made while the job waits, and the executor
+ * sees it, or refused because the job started; never both, never lost.
  *
  * Threads.  One dispatcher runs the loop of queue_dispatch.c: it starts
  * jobs, hands finished ones to done() and keeps their outcome.  After

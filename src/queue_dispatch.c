@@ -359,9 +359,10 @@ dispatch_start(struct dx_queue *q)
 	int rc;
 
 	if ((s = dispatch_slot_get(q)) == NULL) {
-		rc = errno == EMFILE || errno == ENFILE ? EAGAIN : errno;
+		/* Out of descriptors while others run: wait for their slot. */
+		rc = errno;
 		memset(&res, 0, sizeof(res));
-		if (rc == EAGAIN && q->running > 0)
+		if ((rc == EMFILE || rc == ENFILE) && q->running > 0)
 			goto later;
 		dx_err_set(&res.error, DX_INTERNAL,
 		    "cannot create an abort descriptor: %s", strerror(rc));
