@@ -4,7 +4,8 @@
  * A scheduler links libdronex to run queued commands ("calls") on many
  * drones in parallel: it builds a dx_queue, adds one dx_job per drone,
  * and runs the queue with an executor (dx_ssh_exec() for real SSH, or a
- * function of its own).  The queue never prints and never exits; every
+ * function of its own), either once (dx_queue_run()) or as a long-lived
+ * queue it keeps feeding (dx_queue_start() and the operations below).  The queue never prints and never exits; every
  * failure is carried as a value (struct dx_err) inside its drone's result.
  *
  * Ownership, said once:
@@ -13,6 +14,8 @@
  *  - A dx_result belongs to the queue.  The executor fills the one it is
  *    handed (and nothing else); the done callback may read it, and may
  *    take ownership of heap parts by setting the pointers to NULL.
+ *  - The queue copies each dx_job it is given; the copy (dx_queue_job())
+ *    lives as long as the queue.
  *  - Every "char *" returned by a dx_ function is the caller's to free();
  *    every "const char *" returned is borrowed.
  *
@@ -170,40 +173,46 @@ struct dx_job {
 };
 
 /*
- * What a running executor may consult.  abort_fd becomes readable (and stays
- * readable) once the run is aborted: poll it beside the socket so that no
- * wait outlives an abort.  dx_ctl_aborted() says why (DX_DEADLINE,
- * DX_INTERRUPTED) or DX_OK.
+ * What a running executor may consult: its own job's controls.  abort_fd
+ * becomes readable (and stays readable until the executor returns) once
+ * this job or the whole run is aborted: poll it beside the socket so that
+ * no wait outlives an abort.  dx_ctl_aborted() says why (DX_DEADLINE,
+ * DX_INTERRUPTED, or the kind given to dx_queue_abort_job()) or DX_OK;
+ * the job's own reason comes first.  Each running job has its own ctl and
+ * descriptor; the pointer is valid until the executor returns.
  */
 struct dx_ctl {
 	int64_t		 deadline;	/* monotonic ms; 0 = none */
 	int		 abort_fd;
 	bool		 fail_fast;	/* stop the drone's calls at a failure */
-	const void	*queue;		/* for dx_ctl_aborted() */
+	const void	*queue;		/* for dx_ctl_aborted(): the run's abort */
+	const void	*slot;		/* for dx_ctl_aborted(): this job's abort */
 };
 
+/* Any thread, lock-free; ctl may be NULL (DX_OK). */
 enum dx_kind	dx_ctl_aborted(const struct dx_ctl *);
 
 /*
- * An executor runs one drone's calls on the calling (drone) thread and fills
- * res: calls, error, calls_sent, kex, hostkey_type, hostkey_checked.  It must
- * return by ctl->deadline (when set) and soon after an abort, must not touch
- * any other drone's state, and must release what it allocated except what
- * it stored in res.  A drone with no calls is handed to it too: it must
- * still reach the drone (dx_ssh_exec() connects and authenticates), since
- * "ok" means the drone was reached.
+ * An executor runs one drone's calls on the calling (worker) thread and
+ * fills res: calls, error, calls_sent, kex, hostkey_type, hostkey_checked.
+ * It must return by ctl->deadline (when set) and soon after an abort, must
+ * not touch any other drone's state, and must release what it allocated
+ * except what it stored in res.  A drone with no calls is handed to it
+ * too: it must still reach the drone (dx_ssh_exec() connects and
+ * authenticates), since "ok" means the drone was reached.  It may call the
+ * queue's thread-safe functions (below) but never wait, drain or stop.
  */
 typedef void	(*dx_exec_fn)(void *arg, const struct dx_job *job,
 		    const struct dx_ctl *ctl, struct dx_result *res);
 
 struct dx_queue_opts {
-	size_t		 fanout;	/* drone threads alive at once, >= 1 */
-	int64_t		 deadline_ms;	/* whole run, from dx_queue_run(); 0 = none */
+	size_t		 fanout;	/* worker threads alive at once, >= 1 */
+	int64_t		 deadline_ms;	/* whole queue, from its start; 0 = none */
 	int		 retries;	/* connection retries per drone */
 	int64_t		 retry_delay_ms;
 	size_t		 max_failures;	/* stop starting drones after N failed; 0 = off */
 	bool		 fail_fast;
-	size_t		 stack_size;	/* drone thread stack; 0 = library default */
+	size_t		 stack_size;	/* worker thread stack; 0 = library default */
 };
 
 /* Small per-drone record the queue keeps after the result was handed out. */
@@ -216,40 +225,161 @@ struct dx_summary {
 	size_t		 drones, ok, failed, skipped;
 };
 
+/*
+ * The queue.  Create it, add jobs, run it once (dx_queue_run()), or start
+ * it and keep feeding it (dx_queue_start(), dx_queue_submit(), ...,
+ * dx_queue_stop()).  A job's id is its position in add order (0, 1, ...):
+ * stable for the queue's life, and the index of done(), dx_queue_outcome()
+ * and dx_queue_job().  Jobs start by priority (higher first), then in add
+ * order, at most the fan-out at once.
+ *
+ * Thread rules.  The dispatcher is the one thread that calls done(): the
+ * caller's inside dx_queue_run(), a thread of the queue's own after
+ * dx_queue_start().  Every dx_queue_ function may be called from any
+ * thread, including from done() and from an executor, except:
+ *  - dx_queue_wait(), dx_queue_drain() and dx_queue_stop() block, so
+ *    from done() they return -1 (DX_USAGE), and an executor must not call
+ *    them;
+ *  - dx_queue_free() and dx_queue_run() never from done() or an executor,
+ *    and dx_queue_free() only once no other thread uses the queue;
+ *  - none of them from a signal handler (they take a mutex): a handler
+ *    should wake a thread that calls dx_queue_abort().
+ * The const accessors (dx_queue_outcome(), dx_queue_summary(),
+ * dx_queue_error()) lock, but an outcome is final only once its job's
+ * done() has begun: read outcomes from done(), or after dx_queue_wait(),
+ * dx_queue_drain() or dx_queue_run() returned.
+ *
+ * Errors: misuse and unknown or unfit job ids are DX_USAGE with a message
+ * that says which (e.g. "job 3 ('web-01') is running: only a waiting
+ * job's priority can change"); the queue's own failures are DX_INTERNAL.
+ */
 struct dx_queue;
 
 /*
- * Called on the thread that runs dx_queue_run(), once per job, in the order
- * drones finish (skipped ones included).  index is the job's position in the
- * order of dx_queue_add().  When it returns, the queue releases res.
+ * Called on the dispatcher, once per job, in the order jobs finish (skipped
+ * ones included), one call at a time and never under the queue's lock.
+ * index is the job's id.  res and its heap parts are the queue's: done()
+ * may read them and may take heap parts by setting their pointers to NULL;
+ * when it returns, the queue releases the rest.  job stays valid for the
+ * queue's life.
  */
 typedef void	(*dx_done_fn)(void *arg, size_t index, const struct dx_job *job,
 		    struct dx_result *res);
 
+/*
+ * A new queue, not started, or NULL with err set (DX_USAGE for a fan-out
+ * below 1 or a negative retry count, delay or deadline).  The executor and
+ * its argument are borrowed.  Free it with dx_queue_free().
+ */
 struct dx_queue	*dx_queue_new(const struct dx_queue_opts *, dx_exec_fn exec,
 		    void *exec_arg, struct dx_err *);
+/*
+ * Stops the queue if it still runs (as dx_queue_stop(): running jobs are
+ * cut, waiting ones skipped, every thread joined) and frees it.  NULL is a
+ * no-op.  Never from done(), an executor or while another thread uses it.
+ */
 void		 dx_queue_free(struct dx_queue *);
-/* Copies the job (not what it points to).  Only before dx_queue_run(). */
+/*
+ * Copies the job (not what it points to) and queues it: before the start
+ * or while the queue runs; then it starts when its priority and a slot
+ * allow.  Fills *id (if id is not NULL) with its id.  Returns 0, or -1
+ * with err set: a job without a name, calls without commands, out of
+ * memory, or a queue that stopped (after dx_queue_stop() or once
+ * dx_queue_run() returned).  A job added after dx_queue_abort() or the
+ * circuit breaker is accepted and skipped.
+ */
+int		 dx_queue_submit(struct dx_queue *, const struct dx_job *, size_t *id,
+		    struct dx_err *);
+/* dx_queue_submit() without the id: it is dx_queue_size() before the call. */
 int		 dx_queue_add(struct dx_queue *, const struct dx_job *, struct dx_err *);
 /*
- * Runs every job and blocks until each has a result.  Returns 0, or -1 if
- * the queue itself could not work (err set); drone failures are not errors
- * here.  Call it once per queue.
+ * Starts the dispatcher thread, with SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+ * SIGPIPE blocked: jobs added so far start now, later ones when added.
+ * done (may be NULL) and done_arg are borrowed until the queue stops.  The
+ * deadline, if any, counts from here.  Returns 0, or -1 (DX_INTERNAL)
+ * when started or stopped before, or when the thread cannot start.  Once
+ * per queue, and not together with dx_queue_run().
+ */
+int		 dx_queue_start(struct dx_queue *, dx_done_fn done, void *done_arg,
+		    struct dx_err *);
+/*
+ * Runs every job and blocks until each has a result: start, wait and stop
+ * in one call, with the calling thread as the dispatcher (done() runs on
+ * it).  Jobs added meanwhile (from done() or another thread) run too; once
+ * it returns the queue takes no more.  Returns 0, or -1 if the queue
+ * itself could not work (err set; DX_INTERNAL when called twice or after
+ * dx_queue_start()); drone failures are not errors here.
  */
 int		 dx_queue_run(struct dx_queue *, dx_done_fn done, void *done_arg,
 		    struct dx_err *);
 /*
- * Aborts the run from any thread (not from a signal handler): running calls
- * are cut, drones not yet started are skipped with kind why (DX_INTERRUPTED,
- * DX_DEADLINE).  The first reason given wins.
+ * Blocks until every job added has a result (its done() returned).  A
+ * paused queue with jobs waiting keeps it waiting until a resume, an abort
+ * or a stop.  Returns 0; -1 (DX_USAGE) from done(), or on a queue never
+ * started that has jobs.
+ */
+int		 dx_queue_wait(struct dx_queue *, struct dx_err *);
+/*
+ * Pauses (as dx_queue_pause()) and blocks until no job runs and every
+ * started or skipped one was handed to done(); waiting jobs stay queued
+ * and start after dx_queue_resume().  Returns 0; -1 (DX_USAGE) from done().
+ */
+int		 dx_queue_drain(struct dx_queue *, struct dx_err *);
+/*
+ * New starts stop (pause) or start again (resume); running jobs go on, and
+ * aborted jobs are still skipped while paused.  Before the start too.
+ */
+void		 dx_queue_pause(struct dx_queue *);
+void		 dx_queue_resume(struct dx_queue *);
+/*
+ * Sets the fan-out at run time.  Growing starts waiting jobs at once;
+ * shrinking stops no running job: nothing starts until fewer than fanout
+ * run.  Returns 0, or -1 (DX_USAGE) if fanout is 0.
+ */
+int		 dx_queue_resize(struct dx_queue *, size_t fanout, struct dx_err *);
+/*
+ * Changes a waiting job's priority (its place in the start order; the
+ * job's priority field reads the new value).  Returns 0, or -1 (DX_USAGE)
+ * for an unknown id or a job that is running or finished: a job is either
+ * re-prioritised while it waits or refused because it started, never both.
+ */
+int		 dx_queue_set_priority(struct dx_queue *, size_t id, int priority,
+		    struct dx_err *);
+/*
+ * Aborts one job with kind why (DX_OK means DX_INTERRUPTED).  A waiting
+ * job is skipped ("not started: interrupted", or "not started: aborted
+ * (KIND)"); a running one has its abort descriptor written, so its
+ * executor cuts its calls (dx_ssh_exec() ends them on the drone) and
+ * returns, and it is not retried.  Other jobs are untouched.  Returns 0
+ * (also for a job aborted before: the first reason stays), or -1
+ * (DX_USAGE) for an unknown id or a job that has finished.
+ */
+int		 dx_queue_abort_job(struct dx_queue *, size_t id, enum dx_kind why,
+		    struct dx_err *);
+/*
+ * Aborts the whole run: every running job's calls are cut, jobs not yet
+ * started (and jobs added later) are skipped with kind why (DX_INTERRUPTED,
+ * DX_DEADLINE; DX_OK means DX_INTERRUPTED).  The first reason given wins.
  */
 void		 dx_queue_abort(struct dx_queue *, enum dx_kind why);
+/*
+ * Refuses new jobs; if some job has no result yet, aborts with
+ * DX_INTERRUPTED (running jobs cut, waiting ones skipped, all through
+ * done()); then joins the dispatcher.  After dx_queue_wait() it aborts
+ * nothing.  Returns 0 (also when never started, or stopped before: then
+ * waiting jobs keep their pending outcome); -1 (DX_USAGE) from done().
+ */
+int		 dx_queue_stop(struct dx_queue *, struct dx_err *);
 
+/* Jobs added so far. */
 size_t		 dx_queue_size(const struct dx_queue *);
+/* A job's outcome (DX_ST_PENDING until it finishes), or NULL for a bad id. */
 const struct dx_outcome *dx_queue_outcome(const struct dx_queue *, size_t index);
+/* The queue's copy of a job, or NULL for a bad id; valid for the queue's life. */
 const struct dx_job *dx_queue_job(const struct dx_queue *, size_t index);
+/* Counts outcomes; pending jobs count in drones only. */
 void		 dx_queue_summary(const struct dx_queue *, struct dx_summary *);
-/* Most drone threads seen alive at once (for tests and progress). */
+/* Most worker threads seen alive at once (for tests and progress). */
 size_t		 dx_queue_peak_running(const struct dx_queue *);
 /*
  * The consolidated error, or NULL when every drone is ok (or out of
@@ -262,7 +392,8 @@ size_t		 dx_queue_peak_running(const struct dx_queue *);
  * skipped: ..." with no failed one; "1 of 1 drone").  Drones are grouped
  * per status and kind, groups in the order of their first drone, names
  * folded with dx_hostset_fold(); a group's names are cut after 160 bytes
- * with "and K more", so the line stays short on any fleet.
+ * with "and K more", so the line stays short on any fleet.  Call it once
+ * the outcomes are final (see the thread rules).
  */
 char		*dx_queue_error(const struct dx_queue *);
 

@@ -1,95 +1,133 @@
 /*
- * queue.c - the drone queue: fan-out, scheduling, retries, abort and the
- * result map.  No I/O of its own beyond a wake-up pipe.
+ * queue.c - the drone queue: a long-lived fan-out that is created, started
+ * and then fed.  Jobs are added before or while it runs; one job can be
+ * aborted, a waiting job re-prioritised, the fan-out resized, new starts
+ * paused, resumed and drained.  This file is the API and the job table;
+ * queue_dispatch.c is the dispatcher, its workers and their slots;
+ * queue_order.c the start order; queue.h the state, each field with its
+ * lock.  No I/O of its own beyond one abort descriptor per slot.
  *
  * Theory of operation.
  *
- * Threads.  Every drone that has calls gets its own thread when a fan-out
- * slot is free, so at most opts.fanout drone threads are alive at once.  A
- * thread counts as alive from pthread_create() until the main thread has
- * joined it.  Drones start in order of priority (higher first), and drones
- * of equal priority in the order of dx_queue_add() (a sort of indexes on
- * the key (priority, index), which makes it stable).  Threads get a small
- * stack (opts.stack_size, or QUEUE_STACK_DEFAULT; more under
- * AddressSanitizer, whose redzones need room).  If pthread_create() fails
- * with EAGAIN while other drone threads run, the main thread waits for one
- * of them to end and tries again; if nothing runs and it still fails, that
- * drone fails with DX_INTERNAL "cannot start thread: ...".
+ * Jobs.  dx_queue_add() (or dx_queue_submit(), which says the id) copies
+ * a job into an entry; the id is its position in add order, the index
+ * done() and dx_queue_outcome() use.  Entries live in chunks that never
+ * move (chunk k holds 16 << k), so a job or outcome pointer handed out
+ * stays valid while other threads add.  An entry is waiting (in the heap
+ * of queue_order.c: priority, higher first, then add order), aborted
+ * while waiting (on the skip list), running (in a slot), or done.  Every
+ * state change happens under the one mutex, so dx_queue_set_priority()
+ * and dx_queue_abort_job() see a job either waiting or running, never
+ * between: the dispatcher takes a job out of the heap and marks it
+ * running in one critical section, then creates its thread with the lock
+ * dropped.  A priority change from then on is refused; an abort from then
+ * on reaches the thread through the slot's descriptor, which the thread
+ * polls from its first instant (or, if the thread cannot start, skips the
+ * job).  So a change is either made while the job waits, and the executor
+ * sees it, or refused because the job started; never both, never lost.
  *
- * A worker owns one slot: its own preallocated struct dx_result.  It calls
- * exec(exec_arg, job, ctl, res) on it, retries connection failures (below),
- * stamps attempts and elapsed_ms, and then, under the one mutex, pushes its
- * slot onto the done list and signals the condition variable (after
- * unlocking).  It writes nothing else that is shared.  The condition
- * variable lives in the queue, which outlives the worker because the main
- * thread joins every worker before dx_queue_run() returns.
+ * Threads.  One dispatcher runs the loop of queue_dispatch.c: it starts
+ * jobs, hands finished ones to done() and keeps their outcome.  After
+ * dx_queue_start() it is a thread of the queue's own; inside
+ * dx_queue_run() it is the calling thread, which is otherwise idle until
+ * every job has a result: dx_queue_run() is start, wait and stop in one
+ * call, and done() runs on the caller's thread as it always did, with no
+ * extra thread.  Either way done() runs on one thread, one call at a time,
+ * never under the lock.  Every job gets a worker thread when a fan-out
+ * slot is free, so at most the fan-out (dx_queue_resize()) of workers are
+ * alive at once; a worker counts as alive from pthread_create() until the
+ * dispatcher has joined it.  Shrinking the fan-out kills nothing: no job
+ * starts until fewer than the new limit run.  Workers get a small stack
+ * (opts.stack_size, or 256 KiB; more under sanitizers, whose redzones need
+ * room) and a signal mask without SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+ * SIGPIPE, and so does the dispatcher thread.  If pthread_create() fails
+ * with EAGAIN while other workers run, the dispatcher waits for one to end
+ * and tries again; if nothing runs and it still fails, that job fails with
+ * DX_INTERNAL "cannot start thread: ...".
  *
- * The main thread (inside dx_queue_run()) starts workers, waits on the
- * condition variable (timed only up to the deadline, on CLOCK_MONOTONIC),
- * joins finished workers, decides each drone's status, calls the done
- * callback outside the lock, releases the result and keeps only a small
- * struct dx_outcome (status and error) per drone.  So the heavy part of a
- * result (calls and their output) lives only from exec until done()
- * returns, and memory is bounded by the fan-out, not by the fleet.
+ * A worker owns one slot: its own struct dx_result, dx_ctl and abort
+ * descriptor.  It calls exec(exec_arg, job, ctl, res), retries connection
+ * failures (below), stamps attempts and elapsed_ms, and then, under the
+ * mutex, puts its slot on the done list and signals the dispatcher (after
+ * unlocking).  It writes nothing else that is shared.  The dispatcher
+ * joins it, decides the job's status, calls done() outside the lock,
+ * releases the result and keeps only a small struct dx_outcome per job.
+ * So the heavy part of a result (calls and their output) lives only from
+ * exec until done() returns, and memory is bounded by the fan-out, not by
+ * the fleet.  Idle slots are kept, with their descriptor, up to the
+ * fan-out and reused; those above it are freed.
  *
- * A drone with no calls goes to the executor like any other: "ok" means
- * the drone was reached (connected and authenticated), never assumed.
+ * A job with no calls goes to the executor like any other: "ok" means the
+ * drone was reached (connected and authenticated), never assumed.
  *
- * Status: a drone whose result carries no error (DX_OK) is ok, any other is
- * failed; drones that never started are skipped.
+ * Status: a job whose result carries no error (DX_OK) is ok, any other is
+ * failed; jobs that never started are skipped.
  *
- * Retries.  In the drone's thread: when an attempt failed with a connection
- * kind (resolve, connect_refused, connect_timeout, network, handshake,
- * connection_lost), sent no call (calls_sent == 0), the drone has attempts
- * left (attempts <= retries) and the run is not aborted, the worker waits
- * retry_delay_ms on the abort pipe (so an abort ends the wait at once) and
- * runs exec again on a released result.  A call that was sent is never run
- * again.  attempts counts every exec.
+ * Retries.  In the worker: when an attempt failed with a connection kind
+ * (resolve, connect_refused, connect_timeout, network, handshake,
+ * connection_lost), sent no call (calls_sent == 0), the job has attempts
+ * left (attempts <= retries) and neither it nor the run is aborted, the
+ * worker waits retry_delay_ms on its abort descriptor (so an abort ends
+ * the wait at once) and runs exec again on a released result.  A call
+ * that was sent is never run again.  attempts counts every exec.
  *
- * Abort.  Each queue has a pipe; dx_queue_abort() records the first reason
- * (an atomic compare-and-swap), writes one byte to the pipe, which is never
- * drained and so stays readable for every poller, and wakes the main thread.
+ * Abort.  Each slot has an abort descriptor (an eventfd on Linux, a pipe
+ * elsewhere): ctl->abort_fd of the job in it.  Written once, it is never
+ * drained while the job runs, so it stays readable for every poller; the
+ * dispatcher drains it when the slot is idle again.  dx_queue_abort_job()
+ * records the job's reason in its slot and writes its descriptor alone,
+ * under the lock (so the slot cannot pass to another job meanwhile); a
+ * waiting job is taken out of the heap instead and skipped.
+ * dx_queue_abort() records the run's first reason (a compare-and-swap)
+ * and writes the descriptor of every busy slot; jobs not started by then
+ * are skipped with the reason as their kind, and so are jobs added later.
  * Executors poll ctl->abort_fd beside their sockets and ask
- * dx_ctl_aborted() why.  Drones not started by then are skipped with the
- * reason as their kind; they still go through done().
+ * dx_ctl_aborted() why: the job's own reason, else the run's.  Skipped
+ * jobs still go through done().
  *
- * Deadline.  Measured from the start of dx_queue_run(); the main thread
- * aborts with DX_DEADLINE when it passes.  Executors must return by the
- * deadline (ctl->deadline) and soon after an abort; the main thread then
- * still waits for them, without a timeout: it neither detaches nor
- * abandons a thread that still writes into queue memory.  A broken
- * executor that never returns therefore hangs the run rather than
- * corrupting it; that is the executor's contract, not something the queue
- * can repair without leaking.
+ * Deadline.  Measured from the start (dx_queue_start() or
+ * dx_queue_run()); the dispatcher aborts with DX_DEADLINE when it passes.
+ * Executors must return by the deadline (ctl->deadline) and soon after an
+ * abort; the dispatcher then still waits for them, without a timeout: it
+ * neither detaches nor abandons a thread that still writes into queue
+ * memory.  A broken executor that never returns therefore hangs the queue
+ * rather than corrupting it; that is the executor's contract, not
+ * something the queue can repair without leaking.
  *
- * Circuit breaker.  Once opts.max_failures drones have failed, no new drone
- * starts; the rest are skipped with DX_MAX_FAILURES.  Running drones finish.
+ * Circuit breaker.  Once opts.max_failures jobs have failed, no new job
+ * starts; the waiting ones are skipped with DX_MAX_FAILURES, and so are
+ * jobs added later.  Running jobs finish.
+ *
+ * Pause, drain, wait, stop.  A paused queue starts nothing (it still
+ * skips, hands out and aborts); resume starts again.  Drain pauses and
+ * waits until no job is between waiting and done.  Wait returns once
+ * every job added has a result (done() returned).  Stop refuses new jobs,
+ * aborts with DX_INTERRUPTED if some job has no result yet (and not
+ * otherwise: a finished queue keeps dx_ctl_aborted() == DX_OK), and joins
+ * the dispatcher; dx_queue_free() stops a queue still running.  Waiters
+ * sleep on their own condition variable, the dispatcher on its own.
  *
  * There is no global mutable state: several queues may run at once in one
- * process.  Nothing polls or sleeps in a loop: the main thread sleeps on the
- * condition variable, a worker waiting to retry sleeps in poll() on the
- * abort pipe.
+ * process.  Nothing polls or sleeps in a loop: the dispatcher sleeps on
+ * its condition variable (timed only up to the deadline, on
+ * CLOCK_MONOTONIC), a worker waiting to retry sleeps in poll() on its
+ * abort descriptor.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "dronex.h"
+#include "queue.h"
 
-/* The default drone thread stack: libssh2 and the executor need little. */
+/* The default worker stack: libssh2 and the executor need little. */
 #define QUEUE_STACK_DEFAULT	(256 * 1024)
 
 /* Sanitizers put redzones and shadow frames on the stack: give them room. */
@@ -104,133 +142,49 @@
 #define QUEUE_STACK_FLOOR	((size_t)PTHREAD_STACK_MIN)
 #endif
 
-/* One fan-out slot: the state of one running drone thread. */
-struct queue_slot {
-	struct dx_queue	*q;		/* set once in dx_queue_run() */
-	size_t		 id;		/* position in the slot array */
-	size_t		 index;		/* main thread, before the thread starts */
-	pthread_t	 tid;		/* main thread */
-	struct dx_result res;		/* the worker's alone until joined */
-};
+/* The const accessors still lock: the mutex is not logical state. */
+#define QUEUE_MU(q)	((pthread_mutex_t *)(uintptr_t)&(q)->mu)
 
-struct dx_queue {
-	/* Set in dx_queue_new(), read-only afterwards. */
-	struct dx_queue_opts opts;
-	dx_exec_fn	 exec;
-	void		*exec_arg;
-	int		 abort_pipe[2];	/* [0] is ctl.abort_fd */
-
-	/* Main thread only; read-only while drone threads run. */
-	struct dx_job	*jobs;
-	size_t		 njobs;
-	size_t		 cap;
-	bool		 ran;		/* dx_queue_run() was called */
-	struct dx_ctl	 ctl;		/* written before the first thread starts */
-
-	/* Main thread only; read by others after dx_queue_run() returns. */
-	struct dx_outcome *outcomes;
-	size_t		 failures;	/* failed drones so far */
-
-	/* Lock-free: written by whoever aborts first, read by anyone. */
-	_Atomic int	 abort_why;	/* enum dx_kind; DX_OK until aborted */
-
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;		/* done list grew, or wake was set */
-	size_t		*done;		/* mu: slots whose worker finished */
-	size_t		 ndone;		/* mu */
-	bool		 wake;		/* mu: an abort wants the main thread */
-	size_t		 running;	/* mu: threads alive (written by main) */
-	size_t		 peak;		/* mu: most threads alive at once */
-};
-
-/* What dx_queue_run() keeps on its own stack between its helpers. */
-struct queue_run {
-	struct queue_slot *slots;
-	size_t		*free;		/* indexes of idle slots */
-	size_t		 nfree;
-	size_t		*order;		/* job indexes in start order */
-	size_t		 norder;
-	size_t		 next;		/* next position in order to start */
-	pthread_attr_t	 attr;
-	sigset_t	 blocked;	/* signals drone threads never take */
-	dx_done_fn	 done;
-	void		*done_arg;
-};
-
-/* Sort key for the start order. */
-struct queue_key {
-	int		 priority;
-	size_t		 index;
-};
-
-void
-dx_result_release(struct dx_result *res)
+/* floor(log2(v)) for v > 0. */
+static unsigned
+queue_log2(size_t v)
 {
-	struct dx_call_result *c;
-	size_t i;
-
-	if (res == NULL)
-		return;
-	/* done() may have taken the array (or parts of it) by NULLing them. */
-	if (res->calls != NULL) {
-		for (i = 0; i < res->ncalls; i++) {
-			c = &res->calls[i];
-			free(c->command);
-			free(c->signal);
-			dx_buf_release(&c->out);
-			dx_buf_release(&c->err);
-		}
-		free(res->calls);
-	}
-	free(res->kex);
-	free(res->hostkey_type);
-	free(res->hostkey_fingerprint);
-	memset(res, 0, sizeof(*res));
+	return (unsigned)(sizeof(unsigned long long) * CHAR_BIT - 1) -
+	    (unsigned)__builtin_clzll((unsigned long long)v);
 }
 
-/*
- * The array grows by doubling (ncalls is the only count, so capacity is
- * the next power of two); a pointer returned earlier is invalid after the
- * next call.
- */
-struct dx_call_result *
-dx_result_add_call(struct dx_result *res, const char *command,
-    size_t max_output, struct dx_err *err)
+struct queue_entry *
+queue_entry_get(const struct dx_queue *q, size_t id)
 {
-	struct dx_call_result *calls, *c;
-	size_t cap;
-	char *cmd;
+	size_t m;
+	unsigned k;
 
-	if (command == NULL)
-		command = "";
-	if ((cmd = strdup(command)) == NULL) {
-		dx_err_set(err, DX_OUTPUT, "out of memory recording call '%s'",
-		    command);
+	if (id >= q->njobs)
 		return NULL;
-	}
-	/* done() may have taken the array; start a new one then. */
-	if (res->calls == NULL)
-		res->ncalls = 0;
-	/* Grow when ncalls is 0 or a power of two (the array is full). */
-	if (res->calls == NULL || (res->ncalls & (res->ncalls - 1)) == 0) {
-		cap = res->ncalls == 0 ? 1 : res->ncalls * 2;
-		if (cap > SIZE_MAX / sizeof(*calls) ||
-		    (calls = realloc(res->calls, cap * sizeof(*calls))) == NULL) {
-			free(cmd);
-			dx_err_set(err, DX_OUTPUT,
-			    "out of memory recording call '%s'", command);
-			return NULL;
-		}
-		res->calls = calls;
-	}
-	c = &res->calls[res->ncalls++];
-	memset(c, 0, sizeof(*c));
-	c->command = cmd;
-	c->exit_status = -1;
-	dx_buf_init(&c->out, max_output);
-	dx_buf_init(&c->err, max_output);
-	dx_err_clear(&c->error);
-	return c;
+	m = id + QUEUE_CHUNK0;
+	k = queue_log2(m) - queue_log2(QUEUE_CHUNK0);
+	return &q->chunk[k][m - ((size_t)QUEUE_CHUNK0 << k)];
+}
+
+bool
+queue_on_dispatcher(const struct dx_queue *q)
+{
+	return q->started && !q->ended &&
+	    pthread_equal(pthread_self(), q->dispatcher);
+}
+
+void
+queue_abort_locked(struct dx_queue *q, enum dx_kind why)
+{
+	int expected = DX_OK;
+	size_t i;
+
+	if (!atomic_compare_exchange_strong(&q->abort_why, &expected,
+	    (int)why))
+		return;		/* an earlier reason won and did the rest */
+	for (i = 0; i < q->nslots; i++)
+		if (q->slots[i]->busy)
+			queue_slot_signal(q->slots[i]);
 }
 
 struct dx_queue *
@@ -239,7 +193,7 @@ dx_queue_new(const struct dx_queue_opts *opts, dx_exec_fn exec,
 {
 	struct dx_queue *q = NULL, *ret = NULL;
 	pthread_condattr_t ca;
-	bool have_mu = false, have_cv = false;
+	int have = 0;
 
 	if (opts == NULL || exec == NULL) {
 		dx_err_set(err, DX_INTERNAL, "queue needs options and an executor");
@@ -259,16 +213,16 @@ dx_queue_new(const struct dx_queue_opts *opts, dx_exec_fn exec,
 		dx_err_set(err, DX_INTERNAL, "out of memory");
 		goto out;
 	}
-	q->abort_pipe[0] = q->abort_pipe[1] = -1;
 	q->opts = *opts;
 	q->exec = exec;
 	q->exec_arg = exec_arg;
+	q->fanout = opts->fanout;
 	atomic_init(&q->abort_why, DX_OK);
 	if (pthread_mutex_init(&q->mu, NULL) != 0) {
 		dx_err_set(err, DX_INTERNAL, "cannot create queue mutex");
 		goto out;
 	}
-	have_mu = true;
+	have = 1;
 	/* The deadline is monotonic; so must the condvar's clock be. */
 	if (pthread_condattr_init(&ca) != 0) {
 		dx_err_set(err, DX_INTERNAL, "cannot create queue condition");
@@ -281,23 +235,24 @@ dx_queue_new(const struct dx_queue_opts *opts, dx_exec_fn exec,
 		goto out;
 	}
 	pthread_condattr_destroy(&ca);
-	have_cv = true;
-	if (pipe2(q->abort_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
-		q->abort_pipe[0] = q->abort_pipe[1] = -1;
-		dx_err_set(err, DX_INTERNAL, "cannot create abort pipe: %s",
-		    strerror(errno));
+	have = 2;
+	if (pthread_cond_init(&q->idle_cv, NULL) != 0) {
+		dx_err_set(err, DX_INTERNAL, "cannot create queue condition");
 		goto out;
 	}
-	q->ctl.abort_fd = q->abort_pipe[0];
-	q->ctl.fail_fast = opts->fail_fast;
-	q->ctl.queue = q;
+	sigemptyset(&q->blocked_sigs);
+	sigaddset(&q->blocked_sigs, SIGINT);
+	sigaddset(&q->blocked_sigs, SIGTERM);
+	sigaddset(&q->blocked_sigs, SIGHUP);
+	sigaddset(&q->blocked_sigs, SIGQUIT);
+	sigaddset(&q->blocked_sigs, SIGPIPE);
 	ret = q;
 	q = NULL;
 out:
 	if (q != NULL) {
-		if (have_cv)
+		if (have >= 2)
 			pthread_cond_destroy(&q->cv);
-		if (have_mu)
+		if (have >= 1)
 			pthread_mutex_destroy(&q->mu);
 		free(q);
 	}
@@ -307,74 +262,91 @@ out:
 void
 dx_queue_free(struct dx_queue *q)
 {
+	size_t i;
+
 	if (q == NULL)
 		return;
-	if (q->abort_pipe[0] != -1)
-		close(q->abort_pipe[0]);
-	if (q->abort_pipe[1] != -1)
-		close(q->abort_pipe[1]);
+	(void)dx_queue_stop(q, NULL);
+	for (i = 0; i < q->nslots; i++)
+		queue_slot_free(q->slots[i]);
+	free(q->slots);
+	for (i = 0; i < QUEUE_NCHUNKS; i++)
+		free(q->chunk[i]);
+	free(q->heap);
+	if (q->have_attr)
+		pthread_attr_destroy(&q->attr);
+	pthread_cond_destroy(&q->idle_cv);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
-	free(q->jobs);
-	free(q->outcomes);
 	free(q);
 }
 
 int
-dx_queue_add(struct dx_queue *q, const struct dx_job *job, struct dx_err *err)
+dx_queue_submit(struct dx_queue *q, const struct dx_job *job, size_t *id,
+    struct dx_err *err)
 {
-	struct dx_outcome *outcomes;
-	struct dx_job *jobs;
-	size_t cap;
+	struct queue_entry *e;
+	size_t m;
+	unsigned k;
+	bool started;
+	int rc = -1;
 
-	if (q->ran)
-		return dx_err_set(err, DX_INTERNAL,
-		    "cannot add a drone to a queue that already ran");
 	if (job == NULL || job->name == NULL)
 		return dx_err_set(err, DX_INTERNAL, "drone has no name");
 	if (job->ncalls > 0 && job->calls == NULL)
 		return dx_err_set(err, DX_INTERNAL,
 		    "drone '%s' has calls but no command", job->name);
-	if (q->njobs == q->cap) {
-		cap = q->cap ? q->cap * 2 : 16;
-		if (cap > SIZE_MAX / sizeof(*jobs))
-			return dx_err_set(err, DX_INTERNAL, "out of memory");
-		if ((jobs = realloc(q->jobs, cap * sizeof(*jobs))) == NULL)
-			return dx_err_set(err, DX_INTERNAL, "out of memory");
-		q->jobs = jobs;
-		if ((outcomes = realloc(q->outcomes,
-		    cap * sizeof(*outcomes))) == NULL)
-			return dx_err_set(err, DX_INTERNAL, "out of memory");
-		q->outcomes = outcomes;
-		q->cap = cap;
+	pthread_mutex_lock(&q->mu);
+	if (q->closed) {
+		dx_err_set(err, DX_INTERNAL, "cannot add drone '%s': the "
+		    "queue has stopped", job->name);
+		goto out;
 	}
-	q->jobs[q->njobs] = *job;
-	memset(&q->outcomes[q->njobs], 0, sizeof(q->outcomes[0]));
-	q->outcomes[q->njobs].status = DX_ST_PENDING;
+	m = q->njobs + QUEUE_CHUNK0;
+	k = queue_log2(m) - queue_log2(QUEUE_CHUNK0);
+	if (k >= QUEUE_NCHUNKS || (q->chunk[k] == NULL &&
+	    (q->chunk[k] = calloc((size_t)QUEUE_CHUNK0 << k,
+	    sizeof(*e))) == NULL)) {
+		dx_err_set(err, DX_INTERNAL, "out of memory");
+		goto out;
+	}
+	e = &q->chunk[k][m - ((size_t)QUEUE_CHUNK0 << k)];
+	memset(e, 0, sizeof(*e));
+	e->job = *job;
+	e->id = q->njobs;
+	e->state = QE_WAITING;
+	e->outcome.status = DX_ST_PENDING;
+	if (queue_heap_push(q, e) == -1) {
+		dx_err_set(err, DX_INTERNAL, "out of memory");
+		goto out;
+	}
 	q->njobs++;
-	return 0;
+	if (id != NULL)
+		*id = e->id;
+	rc = 0;
+out:
+	started = q->started;
+	pthread_mutex_unlock(&q->mu);
+	if (rc == 0 && started)
+		pthread_cond_signal(&q->cv);
+	return rc;
+}
+
+int
+dx_queue_add(struct dx_queue *q, const struct dx_job *job, struct dx_err *err)
+{
+	return dx_queue_submit(q, job, NULL, err);
 }
 
 void
 dx_queue_abort(struct dx_queue *q, enum dx_kind why)
 {
-	int expected = DX_OK;
-	char byte = 'x';
-	ssize_t n;
-
 	if (q == NULL)
 		return;
 	if (why == DX_OK)
 		why = DX_INTERRUPTED;
-	if (!atomic_compare_exchange_strong(&q->abort_why, &expected,
-	    (int)why))
-		return;		/* an earlier reason won and did the rest */
-	/* One byte, never read: the pipe stays readable for every poller. */
-	do
-		n = write(q->abort_pipe[1], &byte, 1);
-	while (n == -1 && errno == EINTR);
 	pthread_mutex_lock(&q->mu);
-	q->wake = true;
+	queue_abort_locked(q, why);
 	pthread_mutex_unlock(&q->mu);
 	pthread_cond_signal(&q->cv);
 }
@@ -382,404 +354,332 @@ dx_queue_abort(struct dx_queue *q, enum dx_kind why)
 enum dx_kind
 dx_ctl_aborted(const struct dx_ctl *ctl)
 {
-	struct dx_queue *q;
+	const struct queue_slot *s;
+	const struct dx_queue *q;
+	int why;
 
-	if (ctl == NULL || ctl->queue == NULL)
+	if (ctl == NULL)
 		return DX_OK;
-	/* The pointer is const only to keep executors out of the queue. */
-	q = (struct dx_queue *)(uintptr_t)ctl->queue;
-	return (enum dx_kind)atomic_load(&q->abort_why);
+	/* The pointers are const only to keep executors out of the queue. */
+	if ((s = ctl->slot) != NULL &&
+	    (why = atomic_load(&((struct queue_slot *)(uintptr_t)s)->why)) !=
+	    DX_OK)
+		return (enum dx_kind)why;
+	if ((q = ctl->queue) == NULL)
+		return DX_OK;
+	return (enum dx_kind)atomic_load(
+	    &((struct dx_queue *)(uintptr_t)q)->abort_why);
+}
+
+/* "job 3 ('web-01')", the subject of the errors below. */
+#define QUEUE_JOB_FMT	"job %zu ('%s')"
+
+int
+dx_queue_abort_job(struct dx_queue *q, size_t id, enum dx_kind why,
+    struct dx_err *err)
+{
+	struct queue_entry *e;
+	int expected = DX_OK, rc = 0;
+
+	if (why == DX_OK)
+		why = DX_INTERRUPTED;
+	pthread_mutex_lock(&q->mu);
+	if ((e = queue_entry_get(q, id)) == NULL) {
+		rc = dx_err_set(err, DX_USAGE, "no job %zu in the queue", id);
+		goto out;
+	}
+	switch (e->state) {
+	case QE_WAITING:
+		queue_heap_remove(q, e);
+		e->state = QE_ABORTED;
+		e->skip = why;
+		e->next = NULL;
+		if (q->skip_tail != NULL)
+			q->skip_tail->next = e;
+		else
+			q->skip_head = e;
+		q->skip_tail = e;
+		break;
+	case QE_ABORTED:
+		break;		/* the first reason stays */
+	case QE_RUNNING:
+		(void)atomic_compare_exchange_strong(&e->slot->why, &expected,
+		    (int)why);
+		queue_slot_signal(e->slot);
+		break;
+	case QE_DONE:
+		rc = dx_err_set(err, DX_USAGE, QUEUE_JOB_FMT " has already "
+		    "finished", id, e->job.name);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&q->mu);
+	if (rc == 0)
+		pthread_cond_signal(&q->cv);
+	return rc;
+}
+
+int
+dx_queue_set_priority(struct dx_queue *q, size_t id, int priority,
+    struct dx_err *err)
+{
+	struct queue_entry *e;
+	int rc = -1;
+
+	pthread_mutex_lock(&q->mu);
+	if ((e = queue_entry_get(q, id)) == NULL) {
+		dx_err_set(err, DX_USAGE, "no job %zu in the queue", id);
+		goto out;
+	}
+	switch (e->state) {
+	case QE_WAITING:
+		e->job.priority = priority;
+		queue_heap_fix(q, e);
+		rc = 0;
+		break;
+	case QE_RUNNING:
+		dx_err_set(err, DX_USAGE, QUEUE_JOB_FMT " is running: only a "
+		    "waiting job's priority can change", id, e->job.name);
+		break;
+	case QE_ABORTED:
+	case QE_DONE:
+		dx_err_set(err, DX_USAGE, QUEUE_JOB_FMT " has finished: only a "
+		    "waiting job's priority can change", id, e->job.name);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int
+dx_queue_resize(struct dx_queue *q, size_t fanout, struct dx_err *err)
+{
+	if (fanout < 1)
+		return dx_err_set(err, DX_USAGE, "fan-out must be at least 1");
+	pthread_mutex_lock(&q->mu);
+	q->fanout = fanout;
+	queue_slots_trim(q);
+	pthread_mutex_unlock(&q->mu);
+	pthread_cond_signal(&q->cv);
+	return 0;
+}
+
+void
+dx_queue_pause(struct dx_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->paused = true;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+dx_queue_resume(struct dx_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->paused = false;
+	pthread_mutex_unlock(&q->mu);
+	pthread_cond_signal(&q->cv);
+}
+
+/* Sleeps on idle_cv until done(q) holds or the dispatcher ended.  mu. */
+static void
+queue_wait_until(struct dx_queue *q, bool (*done)(const struct dx_queue *))
+{
+	q->nwaiters++;
+	while (!q->ended && !done(q))
+		pthread_cond_wait(&q->idle_cv, &q->mu);
+	q->nwaiters--;
 }
 
 static bool
-queue_retryable(enum dx_kind kind)
+queue_idle(const struct dx_queue *q)
 {
-	switch (kind) {
-	case DX_RESOLVE:
-	case DX_CONNECT_REFUSED:
-	case DX_CONNECT_TIMEOUT:
-	case DX_NETWORK:
-	case DX_HANDSHAKE:
-	case DX_CONNECTION_LOST:
-		return true;
-	default:
-		return false;
-	}
+	/* Nothing between waiting and done: not running, not being handed out. */
+	return q->njobs - q->nheap - q->nfinished == 0;
 }
 
-/*
- * Waits ms milliseconds, or less if the run is aborted meanwhile (the
- * abort pipe turns readable).  Returns 0 after a full wait, -1 if aborted.
- */
-static int
-queue_pause(struct dx_queue *q, int64_t ms)
+static bool
+queue_all_done(const struct dx_queue *q)
 {
-	struct pollfd pfd;
-	int64_t end, left;
-	int rc;
-
-	end = dx_now_ms() + ms;
-	for (;;) {
-		if (atomic_load(&q->abort_why) != DX_OK)
-			return -1;
-		left = end - dx_now_ms();
-		if (left <= 0)
-			return 0;
-		pfd.fd = q->abort_pipe[0];
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return -1;
-		/* rc == 0 (time is up) or EINTR: the loop re-checks both. */
-	}
+	return q->nfinished == q->njobs;
 }
 
-static void *
-queue_worker(void *arg)
+int
+dx_queue_drain(struct dx_queue *q, struct dx_err *err)
 {
-	struct queue_slot *s = arg;
-	struct dx_queue *q = s->q;
-	const struct dx_job *job = &q->jobs[s->index];
-	struct dx_result *res = &s->res;
-	int64_t t0;
-	int attempts = 0;
-
-	t0 = dx_now_ms();
-	for (;;) {
-		attempts++;
-		q->exec(q->exec_arg, job, &q->ctl, res);
-		if (res->error.kind == DX_OK ||
-		    !queue_retryable(res->error.kind) ||
-		    res->calls_sent > 0 ||
-		    attempts > q->opts.retries ||
-		    atomic_load(&q->abort_why) != DX_OK)
-			break;
-		/* Keep the failure if an abort ends the wait: it is the truth. */
-		if (queue_pause(q, q->opts.retry_delay_ms) == -1)
-			break;
-		dx_result_release(res);
-	}
-	res->attempts = attempts;
-	res->elapsed_ms = dx_now_ms() - t0;
+	int rc = 0;
 
 	pthread_mutex_lock(&q->mu);
-	q->done[q->ndone++] = s->id;
+	if (queue_on_dispatcher(q)) {
+		rc = dx_err_set(err, DX_USAGE,
+		    "cannot drain the queue from its done callback");
+		goto out;
+	}
+	q->paused = true;
+	if (q->started)
+		queue_wait_until(q, queue_idle);
+out:
 	pthread_mutex_unlock(&q->mu);
-	/* The main thread joins us before the queue can go away. */
+	return rc;
+}
+
+int
+dx_queue_wait(struct dx_queue *q, struct dx_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (queue_on_dispatcher(q))
+		rc = dx_err_set(err, DX_USAGE,
+		    "cannot wait for the queue from its done callback");
+	else if (!q->started && !queue_all_done(q))
+		rc = dx_err_set(err, DX_USAGE,
+		    "cannot wait for a queue that was not started");
+	else if (q->started)
+		queue_wait_until(q, queue_all_done);
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+int
+dx_queue_stop(struct dx_queue *q, struct dx_err *err)
+{
+	bool join = false;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	if (queue_on_dispatcher(q)) {
+		rc = dx_err_set(err, DX_USAGE,
+		    "cannot stop the queue from its done callback");
+		goto out;
+	}
+	q->closed = true;
+	if (!q->started || q->ended)
+		goto join;
+	if (!queue_all_done(q))
+		queue_abort_locked(q, DX_INTERRUPTED);
+	q->stopping = true;
+	pthread_mutex_unlock(&q->mu);
 	pthread_cond_signal(&q->cv);
-	return NULL;
+	pthread_mutex_lock(&q->mu);
+join:
+	if (q->threaded && !q->joined) {
+		q->joined = join = true;
+	} else if (q->started) {
+		/* dx_queue_run() on another thread, or a second stopper. */
+		queue_wait_until(q, queue_all_done);
+	}
+out:
+	pthread_mutex_unlock(&q->mu);
+	if (join)
+		pthread_join(q->dispatcher, NULL);
+	return rc;
 }
 
+/* What start and run share: the workers' attributes and the deadline.  mu. */
 static int
-queue_key_cmp(const void *a, const void *b)
+queue_begin(struct dx_queue *q, dx_done_fn done, void *done_arg,
+    struct dx_err *err)
 {
-	const struct queue_key *ka = a, *kb = b;
+	size_t stack;
 
-	if (ka->priority != kb->priority)
-		return ka->priority > kb->priority ? -1 : 1;
-	if (ka->index != kb->index)
-		return ka->index < kb->index ? -1 : 1;
+	if (q->started)
+		return dx_err_set(err, DX_INTERNAL, "queue already ran");
+	if (q->closed)
+		return dx_err_set(err, DX_INTERNAL, "queue was stopped");
+	if (pthread_attr_init(&q->attr) != 0)
+		return dx_err_set(err, DX_INTERNAL,
+		    "cannot create thread attributes");
+	q->have_attr = true;
+	stack = q->opts.stack_size ? q->opts.stack_size : QUEUE_STACK_DEFAULT;
+	if (stack < QUEUE_STACK_FLOOR)
+		stack = QUEUE_STACK_FLOOR;
+	/* A size the system refuses outright falls back to its default. */
+	(void)pthread_attr_setstacksize(&q->attr, stack);
+	q->done = done;
+	q->done_arg = done_arg;
+	/* The slots the jobs known now will need; more are made on demand. */
+	queue_slots_prepare(q, q->fanout < q->njobs ? q->fanout : q->njobs);
+	if (q->opts.deadline_ms > 0)
+		q->deadline = dx_now_ms() + q->opts.deadline_ms;
 	return 0;
 }
 
-/* Hands a finished drone to done() and keeps its outcome.  Main thread. */
-static void
-queue_finish(struct dx_queue *q, struct queue_run *r, size_t index,
-    enum dx_status status, struct dx_result *res)
+int
+dx_queue_start(struct dx_queue *q, dx_done_fn done, void *done_arg,
+    struct dx_err *err)
 {
-	struct dx_outcome *o = &q->outcomes[index];
-
-	res->status = status;
-	o->status = status;
-	o->error = res->error;
-	if (status == DX_ST_FAILED)
-		q->failures++;
-	if (r->done != NULL)
-		r->done(r->done_arg, index, &q->jobs[index], res);
-	dx_result_release(res);
-}
-
-static void
-queue_skip(struct dx_queue *q, struct queue_run *r, size_t index,
-    enum dx_kind why)
-{
-	struct dx_result res;
-	int64_t ms;
-
-	memset(&res, 0, sizeof(res));
-	switch (why) {
-	case DX_DEADLINE:
-		ms = q->opts.deadline_ms;
-		if (ms % 1000 == 0)
-			dx_err_set(&res.error, why,
-			    "not started: deadline of %lld s reached",
-			    (long long)(ms / 1000));
-		else
-			dx_err_set(&res.error, why,
-			    "not started: deadline of %g s reached",
-			    (double)ms / 1000.0);
-		break;
-	case DX_MAX_FAILURES:
-		dx_err_set(&res.error, why,
-		    "not started: %zu drone%s failed (--max-failures %zu)",
-		    q->failures, q->failures == 1 ? "" : "s",
-		    q->opts.max_failures);
-		break;
-	case DX_INTERRUPTED:
-		dx_err_set(&res.error, why, "not started: interrupted");
-		break;
-	default:
-		dx_err_set(&res.error, why, "not started: %s",
-		    dx_kind_name(why));
-		break;
-	}
-	queue_finish(q, r, index, DX_ST_SKIPPED, &res);
-}
-
-/* Aborts the run once the deadline has passed.  Main thread. */
-static void
-queue_check_deadline(struct dx_queue *q)
-{
-	if (q->ctl.deadline > 0 && atomic_load(&q->abort_why) == DX_OK &&
-	    dx_now_ms() >= q->ctl.deadline)
-		dx_queue_abort(q, DX_DEADLINE);
-}
-
-/* Why drones may not start now, or DX_OK. */
-static enum dx_kind
-queue_stop_reason(struct dx_queue *q)
-{
-	enum dx_kind why;
-
-	queue_check_deadline(q);
-	if ((why = (enum dx_kind)atomic_load(&q->abort_why)) != DX_OK)
-		return why;
-	if (q->opts.max_failures > 0 && q->failures >= q->opts.max_failures)
-		return DX_MAX_FAILURES;
-	return DX_OK;
-}
-
-/*
- * Starts a thread for job index in a free slot.  Returns 0 or the error of
- * pthread_create() (the slot is then free again).
- */
-static int
-queue_spawn(struct dx_queue *q, struct queue_run *r, size_t index)
-{
-	struct queue_slot *s;
 	sigset_t old;
-	size_t slot;
-	int rc;
+	int rc = -1, e;
 
-	slot = r->free[--r->nfree];
-	s = &r->slots[slot];
-	s->index = index;
-	memset(&s->res, 0, sizeof(s->res));
-	/* Drone threads inherit a mask that keeps the CLI's signals away. */
-	pthread_sigmask(SIG_BLOCK, &r->blocked, &old);
-	rc = pthread_create(&s->tid, &r->attr, queue_worker, s);
+	pthread_mutex_lock(&q->mu);
+	if (queue_begin(q, done, done_arg, err) == -1)
+		goto out;
+	/* Held across the create: the thread's first act is to take mu. */
+	pthread_sigmask(SIG_BLOCK, &q->blocked_sigs, &old);
+	e = pthread_create(&q->dispatcher, NULL, queue_dispatch_main, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		r->free[r->nfree++] = slot;
-		return rc;
+	if (e != 0) {
+		dx_err_set(err, DX_INTERNAL,
+		    "cannot start the dispatcher thread: %s", strerror(e));
+		goto out;
 	}
-	pthread_mutex_lock(&q->mu);
-	q->running++;
-	if (q->running > q->peak)
-		q->peak = q->running;
+	q->started = q->threaded = true;
+	rc = 0;
+out:
 	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
-
-/* Starts (or skips) drones while slots are free.  Main thread. */
-static void
-queue_start(struct dx_queue *q, struct queue_run *r)
-{
-	struct dx_result res;
-	enum dx_kind why;
-	size_t index;
-	int rc;
-
-	while (r->next < r->norder) {
-		index = r->order[r->next];
-		if ((why = queue_stop_reason(q)) != DX_OK) {
-			queue_skip(q, r, index, why);
-			r->next++;
-			continue;
-		}
-		if (r->nfree == 0)
-			return;
-		if ((rc = queue_spawn(q, r, index)) == 0) {
-			r->next++;
-			continue;
-		}
-		/* running is only written by this thread: no lock to read it. */
-		if (rc == EAGAIN && q->running > 0)
-			return;		/* try again when a thread ends */
-		memset(&res, 0, sizeof(res));
-		dx_err_set(&res.error, DX_INTERNAL, "cannot start thread: %s",
-		    strerror(rc));
-		queue_finish(q, r, index, DX_ST_FAILED, &res);
-		r->next++;
-	}
-}
-
-/*
- * Sleeps until a worker finishes, an abort arrives or the deadline passes;
- * then joins and hands out every finished drone.  Main thread.
- */
-static void
-queue_reap(struct dx_queue *q, struct queue_run *r, size_t *batch)
-{
-	struct queue_slot *s;
-	struct timespec ts;
-	size_t i, n;
-	bool timed;
-
-	timed = q->ctl.deadline > 0 && atomic_load(&q->abort_why) == DX_OK;
-	ts.tv_sec = q->ctl.deadline / 1000;
-	ts.tv_nsec = (long)(q->ctl.deadline % 1000) * 1000000L;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->ndone == 0 && !q->wake) {
-		if (!timed)
-			pthread_cond_wait(&q->cv, &q->mu);
-		else if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) ==
-		    ETIMEDOUT)
-			break;
-	}
-	n = q->ndone;
-	memcpy(batch, q->done, n * sizeof(*batch));
-	q->ndone = 0;
-	q->wake = false;
-	pthread_mutex_unlock(&q->mu);
-
-	for (i = 0; i < n; i++) {
-		s = &r->slots[batch[i]];
-		pthread_join(s->tid, NULL);
-		pthread_mutex_lock(&q->mu);
-		q->running--;
-		pthread_mutex_unlock(&q->mu);
-		queue_finish(q, r, s->index, s->res.error.kind == DX_OK ?
-		    DX_ST_OK : DX_ST_FAILED, &s->res);
-		r->free[r->nfree++] = s->id;
-	}
+	return rc;
 }
 
 int
 dx_queue_run(struct dx_queue *q, dx_done_fn done, void *done_arg,
     struct dx_err *err)
 {
-	struct queue_run r;
-	struct queue_key *keys = NULL;
-	size_t *batch = NULL;
-	size_t i, nslots, stack;
-	bool have_attr = false;
-	int rc = -1;
-
-	memset(&r, 0, sizeof(r));
-	r.done = done;
-	r.done_arg = done_arg;
-	if (q->ran) {
-		dx_err_set(err, DX_INTERNAL, "queue already ran");
-		goto out;
+	pthread_mutex_lock(&q->mu);
+	if (queue_begin(q, done, done_arg, err) == -1) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
 	}
-	q->ran = true;
-
-	/* Everything is allocated before the first thread starts. */
-	nslots = q->opts.fanout < q->njobs ? q->opts.fanout : q->njobs;
-	if (nslots == 0)
-		nslots = 1;
-	if ((r.slots = calloc(nslots, sizeof(*r.slots))) == NULL ||
-	    (r.free = calloc(nslots, sizeof(*r.free))) == NULL ||
-	    (batch = calloc(nslots, sizeof(*batch))) == NULL ||
-	    (q->done = calloc(nslots, sizeof(*q->done))) == NULL ||
-	    (r.order = calloc(q->njobs + 1, sizeof(*r.order))) == NULL ||
-	    (keys = calloc(q->njobs + 1, sizeof(*keys))) == NULL) {
-		dx_err_set(err, DX_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nslots; i++) {
-		r.slots[i].q = q;
-		r.slots[i].id = i;
-		r.slots[i].index = SIZE_MAX;
-		r.free[i] = nslots - 1 - i;	/* slot 0 is used first */
-	}
-	r.nfree = nslots;
-
-	if (pthread_attr_init(&r.attr) != 0) {
-		dx_err_set(err, DX_INTERNAL, "cannot create thread attributes");
-		goto out;
-	}
-	have_attr = true;
-	stack = q->opts.stack_size ? q->opts.stack_size : QUEUE_STACK_DEFAULT;
-	if (stack < QUEUE_STACK_FLOOR)
-		stack = QUEUE_STACK_FLOOR;
-	/* A size the system refuses outright falls back to its default. */
-	(void)pthread_attr_setstacksize(&r.attr, stack);
-	sigemptyset(&r.blocked);
-	sigaddset(&r.blocked, SIGINT);
-	sigaddset(&r.blocked, SIGTERM);
-	sigaddset(&r.blocked, SIGHUP);
-	sigaddset(&r.blocked, SIGQUIT);
-	sigaddset(&r.blocked, SIGPIPE);
-
-	/* Start order: priority, then add order. */
-	for (i = 0; i < q->njobs; i++) {
-		keys[r.norder].priority = q->jobs[i].priority;
-		keys[r.norder].index = i;
-		r.norder++;
-	}
-	qsort(keys, r.norder, sizeof(*keys), queue_key_cmp);
-	for (i = 0; i < r.norder; i++)
-		r.order[i] = keys[i].index;
-
-	if (q->opts.deadline_ms > 0)
-		q->ctl.deadline = dx_now_ms() + q->opts.deadline_ms;
-
-	for (;;) {
-		/* Without this a passed deadline would make the wait spin. */
-		queue_check_deadline(q);
-		queue_start(q, &r);
-		if (r.next == r.norder && q->running == 0)
-			break;
-		queue_reap(q, &r, batch);
-	}
-	rc = 0;
-out:
-	if (have_attr)
-		pthread_attr_destroy(&r.attr);
-	free(keys);
-	free(r.order);
-	free(q->done);
-	q->done = NULL;
-	free(batch);
-	free(r.free);
-	free(r.slots);
-	return rc;
+	q->started = true;
+	q->dispatcher = pthread_self();
+	pthread_mutex_unlock(&q->mu);
+	/* Start, wait and stop: this thread is the dispatcher meanwhile. */
+	queue_dispatch(q);
+	return 0;
 }
 
 size_t
 dx_queue_size(const struct dx_queue *q)
 {
-	return q->njobs;
+	size_t n;
+
+	pthread_mutex_lock(QUEUE_MU(q));
+	n = q->njobs;
+	pthread_mutex_unlock(QUEUE_MU(q));
+	return n;
 }
 
 const struct dx_outcome *
 dx_queue_outcome(const struct dx_queue *q, size_t index)
 {
-	if (index >= q->njobs)
-		return NULL;
-	return &q->outcomes[index];
+	struct queue_entry *e;
+
+	pthread_mutex_lock(QUEUE_MU(q));
+	e = queue_entry_get(q, index);
+	pthread_mutex_unlock(QUEUE_MU(q));
+	return e != NULL ? &e->outcome : NULL;
 }
 
 const struct dx_job *
 dx_queue_job(const struct dx_queue *q, size_t index)
 {
-	if (index >= q->njobs)
-		return NULL;
-	return &q->jobs[index];
+	struct queue_entry *e;
+
+	pthread_mutex_lock(QUEUE_MU(q));
+	e = queue_entry_get(q, index);
+	pthread_mutex_unlock(QUEUE_MU(q));
+	return e != NULL ? &e->job : NULL;
 }
 
 void
@@ -788,9 +688,10 @@ dx_queue_summary(const struct dx_queue *q, struct dx_summary *sum)
 	size_t i;
 
 	memset(sum, 0, sizeof(*sum));
+	pthread_mutex_lock(QUEUE_MU(q));
 	sum->drones = q->njobs;
 	for (i = 0; i < q->njobs; i++) {
-		switch (q->outcomes[i].status) {
+		switch (queue_entry_get(q, i)->outcome.status) {
 		case DX_ST_OK:
 			sum->ok++;
 			break;
@@ -804,17 +705,16 @@ dx_queue_summary(const struct dx_queue *q, struct dx_summary *sum)
 			break;
 		}
 	}
+	pthread_mutex_unlock(QUEUE_MU(q));
 }
 
 size_t
 dx_queue_peak_running(const struct dx_queue *q)
 {
-	/* The mutex is not part of the queue's logical state. */
-	pthread_mutex_t *mu = (pthread_mutex_t *)(uintptr_t)&q->mu;
 	size_t peak;
 
-	pthread_mutex_lock(mu);
+	pthread_mutex_lock(QUEUE_MU(q));
 	peak = q->peak;
-	pthread_mutex_unlock(mu);
+	pthread_mutex_unlock(QUEUE_MU(q));
 	return peak;
 }

@@ -1,5 +1,6 @@
 /*
- * result.c - encoding drone results as JSON.
+ * result.c - a drone's result: its memory (the call records an executor
+ * appends, and their release) and its JSON form.
  *
  * The encoder copies what it needs out of a struct dx_result, so the queue
  * may release the result right after the done callback: with --format jsonl
@@ -7,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,76 @@
 
 #include "result.h"
 #include "utf8.h"
+
+void
+dx_result_release(struct dx_result *res)
+{
+	struct dx_call_result *c;
+	size_t i;
+
+	if (res == NULL)
+		return;
+	/* done() may have taken the array (or parts of it) by NULLing them. */
+	if (res->calls != NULL) {
+		for (i = 0; i < res->ncalls; i++) {
+			c = &res->calls[i];
+			free(c->command);
+			free(c->signal);
+			dx_buf_release(&c->out);
+			dx_buf_release(&c->err);
+		}
+		free(res->calls);
+	}
+	free(res->kex);
+	free(res->hostkey_type);
+	free(res->hostkey_fingerprint);
+	memset(res, 0, sizeof(*res));
+}
+
+/*
+ * The array grows by doubling (ncalls is the only count, so capacity is
+ * the next power of two); a pointer returned earlier is invalid after the
+ * next call.
+ */
+struct dx_call_result *
+dx_result_add_call(struct dx_result *res, const char *command,
+    size_t max_output, struct dx_err *err)
+{
+	struct dx_call_result *calls, *c;
+	size_t cap;
+	char *cmd;
+
+	if (command == NULL)
+		command = "";
+	if ((cmd = strdup(command)) == NULL) {
+		dx_err_set(err, DX_OUTPUT, "out of memory recording call '%s'",
+		    command);
+		return NULL;
+	}
+	/* done() may have taken the array; start a new one then. */
+	if (res->calls == NULL)
+		res->ncalls = 0;
+	/* Grow when ncalls is 0 or a power of two (the array is full). */
+	if (res->calls == NULL || (res->ncalls & (res->ncalls - 1)) == 0) {
+		cap = res->ncalls == 0 ? 1 : res->ncalls * 2;
+		if (cap > SIZE_MAX / sizeof(*calls) ||
+		    (calls = realloc(res->calls, cap * sizeof(*calls))) == NULL) {
+			free(cmd);
+			dx_err_set(err, DX_OUTPUT,
+			    "out of memory recording call '%s'", command);
+			return NULL;
+		}
+		res->calls = calls;
+	}
+	c = &res->calls[res->ncalls++];
+	memset(c, 0, sizeof(*c));
+	c->command = cmd;
+	c->exit_status = -1;
+	dx_buf_init(&c->out, max_output);
+	dx_buf_init(&c->err, max_output);
+	dx_err_clear(&c->error);
+	return c;
+}
 
 int
 dx_json_set_bytes(json_t *obj, const char *key, const char *data, size_t len)

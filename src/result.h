@@ -1,5 +1,7 @@
 /*
- * result.h - drone results as JSON (SPEC section 4).
+ * result.h - drone results as JSON (SPEC section 4).  The other half of
+ * result.c, a result's memory (dx_result_release(), dx_result_add_call()),
+ * is public and declared in dronex.h.
  *
  * Every json_t returned is a new reference the caller owns (json_decref);
  * NULL means out of memory.  Output bytes that are valid UTF-8 become a

@@ -1,9 +1,12 @@
 /*
- * test_result.c - bounded buffers and the JSON encoding of results.
+ * test_result.c - bounded buffers, a result's memory (call records and
+ * their release) and the JSON encoding of results.
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dronex.h"
@@ -332,4 +335,63 @@ Test(result, a_drone_that_cannot_be_encoded_still_appears)
 	cr_expect_eq(json_array_size(json_object_get(o, "calls")), 0);
 	json_decref(o);
 	dx_result_release(&res);
+}
+
+/* A result's memory. */
+
+Test(result, add_call_copies_and_initialises)
+{
+	struct dx_result res;
+	struct dx_call_result *c;
+	struct dx_err err;
+	char cmd[32];
+	size_t i;
+
+	memset(&res, 0, sizeof(res));
+	for (i = 0; i < 9; i++) {
+		snprintf(cmd, sizeof(cmd), "call %zu", i);
+		c = dx_result_add_call(&res, cmd, 100 + i, &err);
+		cr_assert_not_null(c);
+		cr_assert_eq(c, &res.calls[i]);
+		cr_assert_eq(c->exit_status, -1);
+		cr_assert_eq(c->error.kind, DX_OK);
+		cr_assert_null(c->signal);
+		cr_assert_eq(c->out.max, 100 + i);
+		cr_assert_eq(c->err.max, 100 + i);
+		cr_assert_eq(dx_buf_append(&c->out, "x", 1), 0);
+		memset(cmd, 'z', sizeof(cmd) - 1);	/* it was copied */
+	}
+	cr_assert_eq(res.ncalls, 9);
+	for (i = 0; i < 9; i++) {
+		snprintf(cmd, sizeof(cmd), "call %zu", i);
+		cr_assert_str_eq(res.calls[i].command, cmd);
+		cr_assert_str_eq(res.calls[i].out.data, "x");
+	}
+	res.kex = strdup("curve25519-sha256");
+	res.hostkey_type = strdup("ssh-ed25519");
+	res.calls[2].signal = strdup("TERM");
+	dx_result_release(&res);
+	cr_assert_null(res.calls);
+	cr_assert_eq(res.ncalls, 0);
+	cr_assert_null(res.kex);
+	dx_result_release(&res);	/* twice is harmless */
+	dx_result_release(NULL);
+}
+
+Test(result, release_survives_a_taken_calls_array)
+{
+	struct dx_result res;
+	struct dx_call_result *calls;
+	struct dx_err err;
+
+	memset(&res, 0, sizeof(res));
+	cr_assert_not_null(dx_result_add_call(&res, "a", 10, &err));
+	cr_assert_not_null(dx_result_add_call(&res, "b", 10, &err));
+	calls = res.calls;
+	res.calls = NULL;		/* taken by the caller */
+	dx_result_release(&res);
+	cr_assert_eq(res.ncalls, 0);
+	free(calls[0].command);
+	free(calls[1].command);
+	free(calls);
 }

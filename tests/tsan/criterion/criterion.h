@@ -53,6 +53,7 @@ shim_fail(const char *file, int line, const char *cond)
 
 #define cr_assert(c, ...)	do { if (!(c)) shim_fail(__FILE__, __LINE__, #c); } while (0)
 #define cr_expect(c, ...)	cr_assert(c)
+#define cr_assert_not(c, ...)	cr_assert(!(c))
 #define cr_assert_eq(a, b, ...)	cr_assert((a) == (b))
 #define cr_assert_neq(a, b, ...) cr_assert((a) != (b))
 #define cr_assert_lt(a, b, ...)	cr_assert((a) < (b))
