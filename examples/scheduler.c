@@ -12,9 +12,13 @@
  *   cc -o scheduler scheduler.c $(pkg-config --cflags --libs dronex)
  *   ./scheduler [-j] [-n TICKS] [-s SECONDS] INVENTORY [COMMAND]
  *
- * One dx_ssh (the executor's shared state: options, known_hosts files,
- * identity files read once) serves every tick; each tick is one queue
- * run, whose results are handled in the done callback on this thread.
+ * Each drone's settings are resolved once (dx_target_resolve()), its jobs
+ * built once (dx_jobs_build(): its own inventory calls, then COMMAND).
+ * One dx_ssh (the executor's shared state: known_hosts files, identity
+ * files read once) and one long-lived queue serve every tick: the queue
+ * is started once, each tick adds every drone's job again and waits for
+ * their results, which the done callback handles on the queue's own
+ * dispatcher thread, one at a time.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -26,7 +30,11 @@
 
 #include <dronex.h>
 
-/* What the done callback of one tick needs, and what it counts. */
+/*
+ * What the done callback needs, and what it counts.  The main thread
+ * writes tick and reads failed only between a tick's dx_queue_wait() and
+ * the next tick's first add, when no callback runs.
+ */
 struct sched_tick {
 	int		 tick;
 	bool		 json;
@@ -34,15 +42,15 @@ struct sched_tick {
 };
 
 /*
- * Called on the thread that runs dx_queue_run(), once per drone, in the
- * order drones finish.  The result is only read here; the queue releases
- * it when this returns.
+ * Called on the queue's dispatcher thread, once per job, in the order
+ * drones finish.  The result is only read here; the queue releases it
+ * when this returns.
  */
 static void
 sched_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *res)
 {
 	struct sched_tick *t = arg;
-	const struct dx_drone *d = job->drone;
+	const struct dx_target *d = job->drone;
 	char exit_status[16] = "-", *line = NULL;
 	json_t *o;
 
@@ -76,54 +84,28 @@ sched_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *
 	fflush(stdout);
 }
 
-/* One tick: a queue of every drone, run to the end. */
+/* One tick: every drone's job added again, then wait for their results. */
 static int
-sched_tick(struct dx_ssh *ssh, const struct dx_inventory *inv,
-    const char *const *calls, struct sched_tick *t, struct dx_err *err)
+sched_tick(struct dx_queue *q, const struct dx_jobs *jobs, struct dx_err *err)
 {
-	struct dx_queue_opts qo = { .fanout = 16, .deadline_ms = 300000 };
-	struct dx_queue *q;
-	char *why;
-	size_t i;
-	int rc = -1;
-
-	if ((q = dx_queue_new(&qo, dx_ssh_exec, ssh, err)) == NULL)
-		return -1;
-	for (i = 0; i < inv->n; i++) {
-		/* The job borrows the drone and its strings from inv. */
-		struct dx_job job = {
-			.name = inv->drones[i].name,
-			.priority = inv->drones[i].priority,
-			.drone = &inv->drones[i],
-			.calls = calls, .ncalls = 1,
-		};
-
-		if (dx_queue_add(q, &job, err) != 0)
-			goto out;
-	}
-	if (dx_queue_run(q, sched_done, t, err) != 0)
-		goto out;
-	/* "1 of 2 drones failed: db-1 (auth)", or NULL when all are ok. */
-	if ((why = dx_queue_error(q)) != NULL) {
-		fprintf(stderr, "scheduler: tick %d: %s\n", t->tick, why);
-		free(why);
-	}
-	rc = 0;
-out:
-	dx_queue_free(q);
-	return rc;
+	for (size_t i = 0; i < jobs->n; i++)
+		if (dx_queue_add(q, &jobs->v[i], err) != 0)
+			return -1;
+	return dx_queue_wait(q, err);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct dx_ssh_opts so = {
-		.connect_timeout_ms = 10000, .call_timeout_ms = 60000,
-		.max_output = 64 * 1024, .hostkey_policy = DX_HKC_STRICT,
-		.keepalive_s = 15,
-	};
+	struct dx_ssh_opts so = { .call_timeout_ms = 60000, .max_output = 64 * 1024 };
+	struct dx_queue_opts qo = { .fanout = 16 };
+	struct sched_tick t = { 0 };
 	struct dx_inventory inv;
+	struct dx_target *targets = NULL;
+	struct dx_jobs jobs;
 	struct dx_ssh *ssh = NULL;
+	struct dx_queue *q = NULL;
+	size_t *idx = NULL, nt = 0;
 	struct dx_err err;
 	struct timespec pause;
 	const char *calls[1] = { "uptime" };
@@ -132,6 +114,7 @@ main(int argc, char **argv)
 	int c, tick, ticks = 3, rc = 2;
 
 	memset(&inv, 0, sizeof(inv));
+	memset(&jobs, 0, sizeof(jobs));
 	while ((c = getopt(argc, argv, "jn:s:")) != -1) {
 		switch (c) {
 		case 'j':
@@ -157,19 +140,38 @@ main(int argc, char **argv)
 	/* Once, before any thread; then the inventory, then the executor. */
 	dx_err_clear(&err);
 	if (dx_global_init(&err) != 0 ||
-	    dx_inventory_load(&inv, argv[optind], &err) != 0 ||
-	    (ssh = dx_ssh_new(&so, &err)) == NULL)
+	    dx_inventory_load(&inv, argv[optind], &err) != 0)
+		goto fail;
+	/* Every drone's effective settings (no ssh_config, no overrides). */
+	if ((targets = calloc(inv.n + 1, sizeof(*targets))) == NULL ||
+	    (idx = calloc(inv.n + 1, sizeof(*idx))) == NULL) {
+		dx_err_set(&err, DX_INTERNAL, "out of memory");
+		goto fail;
+	}
+	for (nt = 0; nt < inv.n; nt++) {
+		idx[nt] = nt;
+		if (dx_target_resolve(&targets[nt], &inv, &inv.drones[nt], NULL, NULL,
+		    &err) != 0)
+			goto fail;
+	}
+	t.json = json;
+	if (dx_jobs_build(&jobs, &inv, idx, targets, inv.n, calls, 1, &err) != 0 ||
+	    (ssh = dx_ssh_new(&so, &err)) == NULL ||
+	    (q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err)) == NULL ||
+	    dx_queue_start(q, sched_done, &t, &err) != 0)
 		goto fail;
 	for (tick = 1; tick <= ticks; tick++) {
-		struct sched_tick t = { .tick = tick, .json = json };
-
 		if (tick > 1)
 			nanosleep(&pause, NULL);
-		if (sched_tick(ssh, &inv, calls, &t, &err) != 0)
+		t.tick = tick;
+		t.failed = 0;
+		if (sched_tick(q, &jobs, &err) != 0)
 			goto fail;
 		if (t.failed > 0)
 			failed = true;
 	}
+	if (dx_queue_stop(q, &err) != 0)
+		goto fail;
 	rc = failed ? 1 : 0;
 	goto out;
 usage:
@@ -178,7 +180,14 @@ usage:
 fail:
 	fprintf(stderr, "scheduler: %s: %s\n", dx_kind_name(err.kind), err.msg);
 out:
+	/* The queue first: its jobs point into the targets and the inventory. */
+	dx_queue_free(q);
 	dx_ssh_free(ssh);
+	dx_jobs_release(&jobs);
+	while (nt > 0)
+		dx_target_release(&targets[--nt]);
+	free(targets);
+	free(idx);
 	dx_inventory_release(&inv);
 	return rc;
 }

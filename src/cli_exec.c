@@ -111,14 +111,15 @@ out:
 /*
  * Open files: raise the soft limit to the hard one, then refuse a fan-out
  * that cannot be served, rather than fail drones at random mid-run.  Each
- * drone in flight holds its socket, and an ssh-agent socket while it
- * authenticates.  An explicit --fanout is refused; the default is lowered.
+ * drone in flight holds its socket, its fan-out slot's abort descriptor
+ * (queue.c), and an ssh-agent socket while it authenticates.  An explicit
+ * --fanout is refused; the default is lowered.
  */
 static int
 cli_check_fds(struct cli_opts *o)
 {
 	struct rlimit rl;
-	size_t per = getenv("SSH_AUTH_SOCK") ? 2 : 1, can;
+	size_t per = getenv("SSH_AUTH_SOCK") ? 3 : 2, can;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return 0;
