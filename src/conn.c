@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 
 #include "conn_int.h"
+#include "home.h"
 
 #define CONN_POLL_MAX_MS	60000	/* longest single poll, for sanity */
 #define CONN_KA_MAX		3	/* unanswered keepalives before "lost" */
@@ -87,7 +88,7 @@ struct dx_conn_shared *
 dx_conn_shared_new(struct dx_err *err)
 {
 	struct dx_conn_shared *sh;
-	const char *home, *sock;
+	const char *sock;
 	struct dx_err kerr;
 
 	if ((sh = calloc(1, sizeof(*sh))) == NULL)
@@ -96,9 +97,8 @@ dx_conn_shared_new(struct dx_err *err)
 		free(sh);
 		goto oom;
 	}
-	if ((home = getenv("HOME")) != NULL && *home != '\0' &&
-	    (sh->home = strdup(home)) == NULL)
-		goto oom;
+	/* HOME, else the passwd entry (home.h); none known: no ~/.ssh/id_*. */
+	sh->home = dx_home_dir(NULL);
 	if ((sock = getenv("SSH_AUTH_SOCK")) != NULL && *sock != '\0' &&
 	    (sh->agent = strdup(sock)) == NULL)
 		goto oom;

@@ -23,6 +23,7 @@
 #include <sys/eventfd.h>
 #endif
 
+#include "fmt.h"
 #include "queue.h"
 
 /*
@@ -304,15 +305,11 @@ dispatch_skip(struct dx_queue *q, struct queue_entry *e, enum dx_kind why,
 		dx_err_set(&res.error, why, "not started: aborted (%s)",
 		    dx_kind_name(why));
 	else if (why == DX_DEADLINE) {
+		char secs[32];
+
 		ms = q->opts.deadline_ms;
-		if (ms % 1000 == 0)
-			dx_err_set(&res.error, why,
-			    "not started: deadline of %lld s reached",
-			    (long long)(ms / 1000));
-		else
-			dx_err_set(&res.error, why,
-			    "not started: deadline of %g s reached",
-			    (double)ms / 1000.0);
+		dx_err_set(&res.error, why, "not started: deadline of %s reached",
+		    dx_fmt_secs(secs, sizeof(secs), ms));
 	} else if (why == DX_MAX_FAILURES)
 		dx_err_set(&res.error, why,
 		    "not started: %zu drone%s failed (--max-failures %zu)",
