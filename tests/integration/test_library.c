@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "inventory.h"
 #include "ssh_exec.h"
 
+#include "faults_util.h"
 #include "harness.h"
 
 #define LB_DRONES	100
@@ -175,4 +177,115 @@ Test(library, two_queue_runs_hand_back_every_descriptor_and_thread, .timeout = 9
 	json_decref(doc);
 	free(text);
 	close(silent_fd);
+}
+
+/* What the done callback of the long-lived queue below saw, per job. */
+struct lb_seen {
+	pthread_mutex_t	 lock;
+	bool		 done[2];
+	enum dx_status	 status[2];
+	enum dx_kind	 kind[2];
+};
+
+static void
+lb_seen_done(void *arg, size_t index, const struct dx_job *job, struct dx_result *res)
+{
+	struct lb_seen *s = arg;
+
+	(void)job;
+	if (index >= 2)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->done[index] = true;
+	s->status[index] = res->status;
+	s->kind[index] = res->error.kind;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool
+lb_seen_wait(struct lb_seen *s, size_t index, double timeout)
+{
+	double end = dxh_now() + timeout;
+	bool done;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		done = s->done[index];
+		pthread_mutex_unlock(&s->lock);
+		if (done || dxh_now() >= end)
+			return done;
+		usleep(20 * 1000);
+	}
+}
+
+/*
+ * A long-lived queue fed by a scheduler: two jobs run real commands on the
+ * suite's sshd; aborting one cuts its call and ends the command on the
+ * drone, while the other goes on untouched.
+ */
+Test(library, aborting_one_running_job_ends_its_command_and_spares_the_other,
+    .timeout = 60)
+{
+	static const char *const calls_a[] = { "sleep 41.5" };
+	static const char *const calls_b[] = { "sleep 42.5" };
+	struct dx_ssh_opts so = { .max_output = 4096 };
+	struct dx_target_cli tc = { .connect_timeout_ms = 5000 };
+	struct dx_queue_opts qo = { .fanout = 4 };
+	struct lb_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct dx_inventory inv;
+	struct dx_target t[2];
+	struct dx_err err;
+	struct dx_ssh *ssh;
+	struct dx_queue *q;
+	size_t ida, idb;
+	json_t *doc;
+	char *text;
+
+	cr_assert_eq(dxh_count_procs("sleep 41.5"), 0, "a 'sleep 41.5' is already running");
+	cr_assert_eq(dxh_count_procs("sleep 42.5"), 0, "a 'sleep 42.5' is already running");
+	dx_err_clear(&err);
+	cr_assert_eq(dx_global_init(&err), 0, "%s", err.msg);
+	doc = dxh_inv_new(2);
+	cr_assert((text = json_dumps(doc, 0)) != NULL);
+	memset(&inv, 0, sizeof(inv));
+	cr_assert_eq(dx_inventory_parse(&inv, text, strlen(text), "test", &err), 0,
+	    "%s", err.msg);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(dx_target_resolve(&t[i], &inv, &inv.drones[i], NULL, &tc,
+		    &err), 0, "%s", err.msg);
+	cr_assert_not_null(ssh = dx_ssh_new(&so, &err), "%s", err.msg);
+	cr_assert_not_null(q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err), "%s", err.msg);
+	cr_assert_eq(dx_queue_start(q, lb_seen_done, &seen, &err), 0, "%s", err.msg);
+	{
+		struct dx_job a = { .name = inv.drones[0].name, .drone = &t[0],
+		    .calls = calls_a, .ncalls = 1 };
+		struct dx_job b = { .name = inv.drones[1].name, .drone = &t[1],
+		    .calls = calls_b, .ncalls = 1 };
+
+		cr_assert_eq(dx_queue_submit(q, &a, &ida, &err), 0, "%s", err.msg);
+		cr_assert_eq(dx_queue_submit(q, &b, &idb, &err), 0, "%s", err.msg);
+	}
+	cr_expect_eq(fu_wait_count("sleep 41.5", 1, 10), 1, "job a never started");
+	cr_expect_eq(fu_wait_count("sleep 42.5", 1, 10), 1, "job b never started");
+
+	cr_assert_eq(dx_queue_abort_job(q, ida, DX_INTERRUPTED, &err), 0, "%s", err.msg);
+	cr_expect(lb_seen_wait(&seen, 0, 10), "the aborted job never finished");
+	cr_expect_eq(seen.status[0], DX_ST_FAILED);
+	cr_expect_eq(seen.kind[0], DX_INTERRUPTED, "kind %s", dx_kind_name(seen.kind[0]));
+	cr_expect_eq(fu_wait_count("sleep 41.5", 0, 5), 0,
+	    "the aborted job's command is still running on the drone");
+	/* The other job is untouched: still running, its command too. */
+	cr_expect_not(lb_seen_wait(&seen, 1, 0.5), "aborting job a ended job b");
+	cr_expect_eq(dxh_count_procs("sleep 42.5"), 1, "job b's command was ended too");
+
+	cr_assert_eq(dx_queue_abort_job(q, idb, DX_INTERRUPTED, &err), 0, "%s", err.msg);
+	cr_assert_eq(dx_queue_wait(q, &err), 0, "%s", err.msg);
+	cr_expect_eq(fu_wait_count("sleep 42.5", 0, 5), 0);
+	dx_queue_free(q);
+	dx_ssh_free(ssh);
+	for (size_t i = 0; i < 2; i++)
+		dx_target_release(&t[i]);
+	dx_inventory_release(&inv);
+	json_decref(doc);
+	free(text);
 }
