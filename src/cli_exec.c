@@ -275,7 +275,9 @@ cli_exec(int argc, char **argv)
 	memset(&oo, 0, sizeof(oo));
 	oo.format = o.format;
 	oo.pretty = o.pretty;
-	oo.progress = o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress;
+	if (o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress)
+		oo.progress = stderr;
+	oo.stream = stdout;
 	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;

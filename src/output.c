@@ -44,7 +44,12 @@ dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		goto oom;
 	o->opts = *opts;
-	o->f = opts->stream != NULL ? opts->stream : stdout;
+	/* The caller chooses where results go: the library never picks stdout. */
+	if ((o->f = opts->stream) == NULL) {
+		free(o);
+		dx_err_set(err, DX_INTERNAL, "no stream to write the results to");
+		return NULL;
+	}
 	if (opts->format == DX_FMT_JSON) {
 		if ((o->drones = json_array()) == NULL ||
 		    (o->names = calloc(opts->ndrones + 1, sizeof(char *))) == NULL)
@@ -178,11 +183,13 @@ out_flags(const struct dx_out *o)
 static void
 out_progress(struct dx_out *o, bool last)
 {
-	if (!o->opts.progress)
+	FILE *p = o->opts.progress;
+
+	if (p == NULL)
 		return;
-	fprintf(stderr, "\rdronex: %zu/%zu drones done, %zu not ok%s",
+	fprintf(p, "\rdronex: %zu/%zu drones done, %zu not ok%s",
 	    o->done, o->opts.ndrones, o->failed, last ? "\n" : "");
-	fflush(stderr);
+	fflush(p);
 }
 
 /*

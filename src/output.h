@@ -28,12 +28,12 @@ enum dx_format {
 struct dx_out_opts {
 	enum dx_format	 format;
 	bool		 pretty;
-	bool		 progress;	/* a live line on stderr */
+	FILE		*progress;	/* a live line there (a terminal), or NULL */
 	const char	*host_key_check; /* "strict", "accept-new", "off" */
 	int64_t		 started_ms;	/* CLOCK_REALTIME ms */
 	size_t		 ndrones;
 	const char	*shard;		/* "K/N" when the run is a shard, else NULL */
-	FILE		*stream;	/* where results go; NULL: stdout */
+	FILE		*stream;	/* where results go (required) */
 };
 
 struct dx_out;
