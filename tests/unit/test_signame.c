@@ -26,6 +26,11 @@ sn_expect(const char *sig, size_t len, const char *want)
 
 Test(signame, real_names_pass_unchanged_without_sig)
 {
+	char *got = dx_signal_name("HUP", 3);
+
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "HUP");
+	free(got);
 	sn_expect("TERM", 4, "TERM");
 	sn_expect("SIGKILL", 7, "KILL");
 	sn_expect("USR1@example.com", 16, "USR1@example.com");
@@ -35,6 +40,11 @@ Test(signame, real_names_pass_unchanged_without_sig)
 
 Test(signame, control_bytes_and_broken_utf8_become_question_marks)
 {
+	char *got = dx_signal_name("\x07", 1);
+
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "?");
+	free(got);
 	sn_expect("TE\x1b[2JRM", 8, "TE?[2JRM");
 	sn_expect("\xff\xfeHUP", 5, "??HUP");
 	sn_expect("A\nB\tC D", 7, "A?B?C?D");
