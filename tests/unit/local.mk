@@ -8,6 +8,8 @@ DX_UNIT_TESTS = \
 	tests/unit/test_jobs \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
+	tests/unit/test_queue_retry \
+	tests/unit/test_queue_live \
 	tests/unit/test_result \
 	tests/unit/test_queue_error \
 	tests/unit/test_utf8 \
@@ -31,8 +33,16 @@ tests_unit_test_jobs_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_jobs_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_knownhosts_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_knownhosts_LDADD = $(DX_UNIT_LDADD)
+# The queue's three programs share the fake executor (queue_fake.h).
+tests_unit_test_queue_SOURCES = tests/unit/test_queue.c tests/unit/queue_fake.h
 tests_unit_test_queue_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_queue_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_queue_retry_SOURCES = tests/unit/test_queue_retry.c tests/unit/queue_fake.h
+tests_unit_test_queue_retry_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_queue_retry_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_queue_live_SOURCES = tests/unit/test_queue_live.c tests/unit/queue_fake.h
+tests_unit_test_queue_live_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_queue_live_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_result_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_result_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_queue_error_CFLAGS = $(DX_UNIT_CFLAGS)
@@ -52,12 +62,20 @@ endif
 
 # The queue tests again, compiled against tests/tsan/criterion/criterion.h
 # (criterion itself cannot start under ThreadSanitizer); make
-# check-sanitize runs this one in its --enable-tsan build.
-check_PROGRAMS += tests/tsan/test_queue
-tests_tsan_test_queue_SOURCES = tests/unit/test_queue.c
+# check-sanitize runs these (DX_TSAN_TESTS) in its --enable-tsan build.
+DX_TSAN_QUEUE = tests/tsan/test_queue tests/tsan/test_queue_retry \
+	tests/tsan/test_queue_live
+check_PROGRAMS += $(DX_TSAN_QUEUE)
+tests_tsan_test_queue_SOURCES = tests/unit/test_queue.c tests/unit/queue_fake.h
 tests_tsan_test_queue_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
 tests_tsan_test_queue_LDADD = $(DX_LIBS)
+tests_tsan_test_queue_retry_SOURCES = tests/unit/test_queue_retry.c tests/unit/queue_fake.h
+tests_tsan_test_queue_retry_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_tsan_test_queue_retry_LDADD = $(DX_LIBS)
+tests_tsan_test_queue_live_SOURCES = tests/unit/test_queue_live.c tests/unit/queue_fake.h
+tests_tsan_test_queue_live_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_tsan_test_queue_live_LDADD = $(DX_LIBS)
 if TSAN
-TESTS += tests/tsan/test_queue
+TESTS += $(DX_TSAN_QUEUE)
 endif
 EXTRA_DIST += tests/tsan/criterion/criterion.h
