@@ -108,34 +108,4 @@ void		 fu_proxy_stop(struct fu_proxy *px);
  */
 void		 fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name);
 
-/*
- * The runner's old names, kept only for test_cli_signals.c (the target
- * helper's file) until it spells dxh_start(), dxh_pump() and
- * dxh_finish(); nothing else may use them.
- */
-#define fu_proc	dxh_proc
-
-static inline void
-fu_spawn(struct dxh_proc *p, const char *const *argv, long nofile)
-{
-	struct dxh_opts o = { .nofile = nofile, .timed = true, .timeout = 3600 };
-
-	dxh_start(p, argv, &o);
-}
-
-static inline bool
-fu_pump(struct dxh_proc *p, int ms)
-{
-	return dxh_pump(p, ms);
-}
-
-static inline void
-fu_finish(struct dxh_proc *p, struct dxh_run *r, double timeout, long *maxrss_kb)
-{
-	p->timeout = timeout;
-	dxh_finish(p, r);
-	if (maxrss_kb != NULL)
-		*maxrss_kb = r->maxrss_kb;
-}
-
 #endif

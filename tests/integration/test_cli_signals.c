@@ -21,7 +21,7 @@
 
 /* Starts "exec" on two drones that each run call; waits until both run. */
 static char *
-cs_start(struct fu_proc *p, const char *call, json_t **inv)
+cs_start(struct dxh_proc *p, const char *call, json_t **inv)
 {
 	char *path;
 
@@ -32,8 +32,9 @@ cs_start(struct fu_proc *p, const char *call, json_t **inv)
 	path = dxh_inv_write(*inv);
 	{
 		const char *av[] = { "exec", "-i", path, NULL };
+		struct dxh_opts o = { .timed = true, .timeout = 20 };
 
-		fu_spawn(p, av, 0);
+		dxh_start(p, av, &o);
 	}
 	cr_assert_eq(fu_wait_count(call, 2, 5.0), 2, "the calls never ran");
 	return path;
@@ -58,7 +59,7 @@ cs_check(const struct dxh_run *r, double sent, const char *call)
 
 Test(cli_signals, sighup_cuts_the_run_prints_it_and_exits_130, .timeout = 30)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path = cs_start(&p, "sleep 30.31", &inv);
@@ -66,7 +67,7 @@ Test(cli_signals, sighup_cuts_the_run_prints_it_and_exits_130, .timeout = 30)
 
 	sent = dxh_now() - p.start;
 	kill(p.pid, SIGHUP);
-	fu_finish(&p, &r, 20, NULL);
+	dxh_finish(&p, &r);
 	cs_check(&r, sent, "sleep 30.31");
 	dxh_run_free(&r);
 	json_decref(inv);
@@ -75,7 +76,7 @@ Test(cli_signals, sighup_cuts_the_run_prints_it_and_exits_130, .timeout = 30)
 
 Test(cli_signals, a_stray_sigusr2_leaves_ctrl_c_working, .timeout = 30)
 {
-	struct fu_proc p;
+	struct dxh_proc p;
 	struct dxh_run r;
 	json_t *inv;
 	char *path = cs_start(&p, "sleep 30.32", &inv);
@@ -83,11 +84,11 @@ Test(cli_signals, a_stray_sigusr2_leaves_ctrl_c_working, .timeout = 30)
 
 	kill(p.pid, SIGUSR2);
 	/* Give the stray signal time to be taken before the real one. */
-	fu_pump(&p, 300);
+	dxh_pump(&p, 300);
 	cr_expect_eq(kill(p.pid, 0), 0, "SIGUSR2 ended dronex");
 	sent = dxh_now() - p.start;
 	kill(p.pid, SIGINT);
-	fu_finish(&p, &r, 20, NULL);
+	dxh_finish(&p, &r);
 	cs_check(&r, sent, "sleep 30.32");
 	dxh_run_free(&r);
 	json_decref(inv);
