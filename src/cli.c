@@ -38,7 +38,7 @@
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
-"                     [--pretty]\n"
+"                     [--ssh-config FILE|none] [--pretty]\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -58,11 +58,13 @@ static const char cli_usage[] =
 "                           auto: from SLURM_ARRAY_TASK_ID/COUNT or\n"
 "                           JOB_COMPLETION_INDEX with DRONEX_SHARDS\n"
 "\n"
-"Connection (these win over the inventory):\n"
+"Connection (these win over the inventory, the inventory over ssh_config):\n"
 "  -l, --user USER          log in as USER on every drone\n"
 "      --port PORT          connect to PORT on every drone\n"
 "      --identity FILE      use this private key instead of the drone's own\n"
 "                           (repeatable: tried in order)\n"
+"      --ssh-config FILE|none  read FILE instead of ~/.ssh/config and\n"
+"                           /etc/ssh/ssh_config (none: no ssh_config)\n"
 "\n"
 "Execution:\n"
 "  -f, --fanout N           drones in flight at once (default 64)\n"
@@ -82,8 +84,9 @@ static const char cli_usage[] =
 "\n"
 "List (connects nowhere; prints the selected drones' effective settings):\n"
 "      --explain NAME       each setting of drone NAME with its value and\n"
-"                           where it came from (default, inventory defaults,\n"
-"                           drone, command line)\n"
+"                           where it came from (default, ssh_config FILE:LINE,\n"
+"                           inventory defaults, drone, command line), and\n"
+"                           the ssh_config options dronex ignores\n"
 "\n"
 "Output:\n"
 "      --format F           json (default), jsonl or text\n"
@@ -262,7 +265,7 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN
+	OPT_EXPLAIN, OPT_SSH_CONFIG
 };
 
 static const struct option cli_longopts[] = {
@@ -274,6 +277,7 @@ static const struct option cli_longopts[] = {
 	{ "user", required_argument, NULL, 'l' },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "identity", required_argument, NULL, OPT_IDENTITY },
+	{ "ssh-config", required_argument, NULL, OPT_SSH_CONFIG },
 	{ "fanout", required_argument, NULL, 'f' },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "timeout", required_argument, NULL, 't' },
@@ -306,7 +310,7 @@ cli_list_takes(int c)
 {
 	return c == 'i' || c == 'w' || c == 'x' || c == 'g' || c == OPT_SHARD ||
 	    c == 'l' || c == OPT_PORT || c == OPT_PRETTY || c == 'h' ||
-	    c == 'V' || c == OPT_EXPLAIN;
+	    c == 'V' || c == OPT_EXPLAIN || c == OPT_SSH_CONFIG;
 }
 
 /* "--timeout" for 't', "-q" for an option with no long name. */
@@ -423,6 +427,13 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 				return -1;
 			}
 			o->nidentities++;
+			break;
+		case OPT_SSH_CONFIG:
+			if (optarg[0] == '\0') {
+				cli_fail("option '--ssh-config': give a file, or none");
+				return -1;
+			}
+			o->ssh_config = optarg;
 			break;
 		case OPT_STDIN:
 			if (optarg[0] == '\0') {
@@ -592,12 +603,20 @@ cli_targets_free(struct dx_target *t, size_t n)
 }
 
 int
+cli_sshconf_load(const struct cli_opts *o, struct dx_sshconf **out,
+    struct dx_err *err)
+{
+	return dx_sshconf_load(o->ssh_config, out, err);
+}
+
+int
 cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
     struct dx_target **targets, size_t *n)
 {
 	struct dx_selection sel;
 	struct dx_target_cli tc;
 	struct dx_err err = { 0 };
+	struct dx_sshconf *sc = NULL;
 	bool adhoc;
 
 	*idx = NULL;
@@ -630,7 +649,8 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	sel.nlabels = o->nlabels;
 	sel.shard_k = o->shard_k;
 	sel.shard_n = o->shard_n;
-	if (dx_select(inv, &sel, idx, n, &err) == -1)
+	if (dx_select(inv, &sel, idx, n, &err) == -1 ||
+	    cli_sshconf_load(o, &sc, &err) == -1)
 		goto fail;
 	/* One target per selected drone; the options are its top source. */
 	memset(&tc, 0, sizeof(tc));
@@ -649,11 +669,13 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    NULL, &tc, &err) == -1)
+		    sc, &tc, &err) == -1)
 			goto fail;
+	dx_sshconf_free(sc);
 	return 0;
 fail:
 	cli_fail("%s", err.msg);
+	dx_sshconf_free(sc);
 	cli_targets_free(*targets, *n);
 	*targets = NULL;
 	free(*idx);

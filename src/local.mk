@@ -22,6 +22,7 @@ src_libdronex_core_la_SOURCES = \
 	src/inventory.c src/inventory.h src/inventory_int.h src/inventory_check.c \
 	src/jsonpos.c src/jsonpos.h src/home.c src/home.h \
 	src/target.c src/jobs.c src/jobs.h \
+	src/sshconf.c src/sshconf.h \
 	src/select.c src/select.h \
 	src/target.h \
 	src/fileio.c src/fileio.h \

@@ -500,6 +500,12 @@ out_setting_value(const struct dx_target *t, enum dx_setting s)
 		return json_integer(t->keepalive_s);
 	case DX_SET_JUMP:
 		return out_str_or_null(t->jump);
+	case DX_SET_IDENTITIES_ONLY:
+		return json_boolean(t->identities_only);
+	case DX_SET_HASH_KNOWN_HOSTS:
+		return json_boolean(t->hash_known_hosts);
+	case DX_SET_SERVER_ALIVE_COUNT_MAX:
+		return json_integer(t->server_alive_count_max);
 	default:
 		return json_null();
 	}
@@ -564,6 +570,19 @@ dx_out_explain(FILE *f, const struct dx_target *t, bool pretty,
 		    "value", out_setting_value(t, (enum dx_setting)s),
 		    "source", dx_source_name(from->src),
 		    "where", from->where[0] ? dx_json_text(from->where) : json_null());
+		if (o == NULL || json_array_append_new(arr, o) == -1)
+			goto oom;
+	}
+	/* ssh_config options that applied and dronex does not honour. */
+	for (size_t i = 0; i < t->nignored; i++) {
+		const struct dx_ignored *ig = &t->ignored[i];
+
+		o = json_pack("{s:o, s:o, s:s, s:o, s:b}",
+		    "setting", dx_json_text(ig->keyword),
+		    "value", dx_json_text(ig->value),
+		    "source", dx_source_name(DX_SRC_SSH_CONFIG),
+		    "where", dx_json_text(ig->where),
+		    "ignored", 1);
 		if (o == NULL || json_array_append_new(arr, o) == -1)
 			goto oom;
 	}
