@@ -5,9 +5,12 @@
  * The target's identity files come first (read once per run and signed
  * with here when they are unencrypted ed25519 keys: identity.c), then the
  * ssh-agent's keys (agent.c, every wait bounded by the same budget,
- * deadline and abort pipe as the socket's), then, when the target names
- * no file, ~/.ssh/id_ed25519, id_ecdsa and id_rsa.  A failure names every
- * key tried and why each was not used.
+ * deadline and abort pipe as the socket's; none when the target says
+ * IdentitiesOnly), then, when the target names no file (as OpenSSH does),
+ * ~/.ssh/id_ed25519, id_ecdsa and id_rsa.  A failure names every key
+ * tried and why each was not used; a server that hangs up after too many
+ * refused keys (sshd's MaxAuthTries) is told apart, with the number of
+ * keys offered.
  */
 #include "config.h"
 
@@ -49,7 +52,36 @@ auth_wait(struct dx_conn *c, int64_t until, struct dx_err *err)
 struct auth_log {
 	char	 tried[200];
 	char	 problem[200];
+	size_t	 offered;	/* public keys offered to the server */
+	int	 disc_reason;	/* SSH_MSG_DISCONNECT's reason; 0: none came */
+	char	 disc_msg[128];	/* and its description */
 };
+
+/* SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253 11.1). */
+#define AUTH_DISC_NO_MORE_AUTH	14
+
+/*
+ * libssh2's disconnect callback: the session's abstract points at the
+ * auth_log while dx_conn_auth() runs (set and cleared there).
+ */
+static void
+auth_disconnected(LIBSSH2_SESSION *s, int reason, const char *msg, int msglen,
+    const char *lang, int langlen, void **abstract)
+{
+	struct auth_log *log = *abstract;
+
+	(void)s;
+	(void)lang;
+	(void)langlen;
+	if (log == NULL)
+		return;
+	log->disc_reason = reason;
+	snprintf(log->disc_msg, sizeof(log->disc_msg), "%.*s",
+	    msglen > 0 && msg != NULL ? msglen : 0, msg != NULL ? msg : "");
+	for (char *p = log->disc_msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
 
 /*
  * One public key offer, signed by sign with abstract.  Returns 0 when the
@@ -65,6 +97,7 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
 	const char *user = c->target->user;
 	int r;
 
+	log->offered++;
 	while ((r = pub != NULL ?
 	    libssh2_userauth_publickey(c->s, user, pub, publen, sign, abstract) :
 	    libssh2_userauth_publickey_frommemory(c->s, user, strlen(user), NULL,
@@ -83,8 +116,23 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
 	case LIBSSH2_ERROR_PROTO:
 		auth_note(log->tried, sizeof(log->tried), label, "");
 		dx_conn_mark_dead(c);
+		/*
+		 * sshd counts every key offered against MaxAuthTries (6 by
+		 * default) and then hangs up: say so, and how many keys it took.
+		 */
+		if (log->disc_reason == AUTH_DISC_NO_MORE_AUTH ||
+		    strcasestr(log->disc_msg, "too many") != NULL)
+			return dx_err_set(err, DX_AUTH, "%s closed the connection "
+			    "after %zu key%s offered for user '%s': too many "
+			    "authentication failures (the server's MaxAuthTries; "
+			    "name fewer identity files, or IdentitiesOnly yes) "
+			    "(tried: %s)", c->hp, log->offered,
+			    log->offered == 1 ? "" : "s", user, log->tried);
 		return dx_err_set(err, DX_AUTH, "connection to %s closed during "
-		    "authentication as '%s' (tried: %s)", c->hp, user, log->tried);
+		    "authentication as '%s' after %zu key%s offered%s%s%s "
+		    "(tried: %s)", c->hp, user, log->offered,
+		    log->offered == 1 ? "" : "s", log->disc_msg[0] ? " ('" : "",
+		    log->disc_msg, log->disc_msg[0] ? "')" : "", log->tried);
 	default:
 		return 1;
 	}
@@ -197,25 +245,47 @@ auth_file(struct dx_conn *c, const char *path, bool quiet, int64_t until,
 
 /*
  * SPEC section 6's order: the identity files the target names
- * (--identity, else the inventory's), then the agent's keys, then (when
- * no file is named, as OpenSSH does) ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+ * (--identity, else the inventory's, else ssh_config's IdentityFile),
+ * then the agent's keys (none with IdentitiesOnly), then (when no file is
+ * named, as OpenSSH does) ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
  */
+static int auth_keys(struct dx_conn *c, int64_t until, struct auth_log *log,
+    struct dx_err *err);
+
 int
 dx_conn_auth(struct dx_conn *c, int64_t until, struct dx_err *err)
+{
+	struct auth_log log;
+	void **abstract = libssh2_session_abstract(c->s);
+	void *saved = *abstract;
+	int rc;
+
+	memset(&log, 0, sizeof(log));
+	*abstract = &log;
+	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_DISCONNECT,
+	    (void *)auth_disconnected);
+	rc = auth_keys(c, until, &log, err);
+	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_DISCONNECT, NULL);
+	*abstract = saved;
+	return rc;
+}
+
+static int
+auth_keys(struct dx_conn *c, int64_t until, struct auth_log *logp,
+    struct dx_err *err)
 {
 	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
 	    "id_rsa" };
 	const struct dx_target *d = c->target;
 	const char *const *named = (const char *const *)d->identities;
 	size_t nnamed = d->nidentities;
-	struct auth_log log;
+	struct auth_log *log = logp;
 	char path[PATH_MAX];
 	const char *list;
 	int r, rc;
 
 	snprintf(c->what, sizeof(c->what), " during authentication to %s",
 	    c->hp);
-	log.tried[0] = log.problem[0] = '\0';
 	while ((list = libssh2_userauth_list(c->s, d->user,
 	    (unsigned int)strlen(d->user))) == NULL) {
 		if (libssh2_userauth_authenticated(c->s))
@@ -234,21 +304,22 @@ dx_conn_auth(struct dx_conn *c, int64_t until, struct dx_err *err)
 		return dx_err_set(err, DX_AUTH, "%s offers user '%s' no public key "
 		    "authentication (offers: %s)", c->hp, d->user, list);
 	for (size_t i = 0; i < nnamed; i++)
-		if ((r = auth_file(c, named[i], false, until, &log, err)) != 1)
+		if ((r = auth_file(c, named[i], false, until, log, err)) != 1)
 			return r;
-	if (c->shared->agent != NULL &&
-	    (r = auth_agent(c, until, &log, err)) != 1)
+	if (c->shared->agent != NULL && !d->identities_only &&
+	    (r = auth_agent(c, until, log, err)) != 1)
 		return r;
 	for (size_t i = 0; nnamed == 0 && c->shared->home != NULL && i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/.ssh/%s", c->shared->home,
 		    defaults[i]);
-		if ((r = auth_file(c, path, true, until, &log, err)) != 1)
+		if ((r = auth_file(c, path, true, until, log, err)) != 1)
 			return r;
 	}
-	if (log.problem[0] != '\0')
+	if (log->problem[0] != '\0')
 		return dx_err_set(err, DX_AUTH, "%s; no key accepted for user '%s' "
-		    "(tried: %s)", log.problem, d->user, log.tried);
+		    "(tried: %s)", log->problem, d->user, log->tried);
 	return dx_err_set(err, DX_AUTH, "no key accepted for user '%s' (tried: %s)",
-	    d->user, log.tried[0] ? log.tried :
-	    "nothing: no agent, no identity file");
+	    d->user, log->tried[0] ? log->tried : d->identities_only &&
+	    c->shared->agent != NULL ? "nothing: IdentitiesOnly yes skips the "
+	    "agent, and no identity file" : "nothing: no agent, no identity file");
 }

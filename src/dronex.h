@@ -565,7 +565,8 @@ struct dx_target {
 	char		*jump;		/* a drone name or user@host:port, or NULL */
 	bool		 identities_only; /* no agent keys (IdentitiesOnly) */
 	bool		 hash_known_hosts; /* accept-new writes hashed names */
-	int		 server_alive_count_max; /* unanswered keepalives */
+	int		 server_alive_count_max; /* keepalives unanswered before the
+					   connection is lost (resolve: 3) */
 	struct dx_origin from[DX_SET_COUNT];
 	/* ssh_config options that applied to the drone but dronex ignores. */
 	struct dx_ignored *ignored;
