@@ -571,6 +571,7 @@ conn_start(struct dx_conn *c, int64_t until, struct dx_err *err)
 		khf.nuser = t->nknown_hosts;
 		khf.global = (const char *const *)t->global_known_hosts;
 		khf.nglobal = t->nglobal_known_hosts;
+		khf.hash = t->hash_known_hosts;
 		files = &khf;
 	}
 	if (conn_banner(c, until, err) == -1)

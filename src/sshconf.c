@@ -566,36 +566,25 @@ sc_glob(const char *p, const char *s)
 }
 
 /*
- * A Host line's patterns against name, as OpenSSH's match_host(): a
- * negated pattern that matches makes the whole line fail; otherwise any
- * positive match makes it match.  A pattern may hold a comma list.
+ * A Host line's patterns against name, as OpenSSH's Host: each word one
+ * pattern (a comma is no separator there, unlike Match); a negated
+ * pattern that matches makes the whole line fail, otherwise any positive
+ * match makes it match.
  */
 static bool
 sc_host_match(const struct dx_sshconf_opt *o, const char *name)
 {
 	bool hit = false;
-	char pat[1024];
 
 	for (size_t i = 0; i < o->nargs; i++) {
-		const char *p = o->args[i], *c;
+		const char *p = o->args[i];
+		bool neg = *p == '!';
 
-		for (; *p != '\0'; p = *c ? c + 1 : c) {
-			bool neg = *p == '!';
-			size_t len;
-
-			if ((c = strchr(p, ',')) == NULL)
-				c = p + strlen(p);
-			len = (size_t)(c - p) - neg;
-			if (len >= sizeof(pat))
-				continue;
-			memcpy(pat, p + neg, len);
-			pat[len] = '\0';
-			if (!sc_glob(pat, name))
-				continue;
-			if (neg)
-				return false;
-			hit = true;
-		}
+		if (!sc_glob(p + neg, name))
+			continue;
+		if (neg)
+			return false;
+		hit = true;
 	}
 	return hit;
 }
