@@ -107,6 +107,12 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
 	}
 	if (r == 0)
 		return 0;
+	/*
+	 * A server that hangs up mid-offer makes libssh2 1.10 report the key
+	 * as unverified: the disconnect message (auth_disconnected()) tells.
+	 */
+	if (log->disc_reason != 0)
+		r = LIBSSH2_ERROR_SOCKET_DISCONNECT;
 	switch (r) {
 	case LIBSSH2_ERROR_SOCKET_SEND:
 	case LIBSSH2_ERROR_SOCKET_RECV:
@@ -121,7 +127,7 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
 		 * default) and then hangs up: say so, and how many keys it took.
 		 */
 		if (log->disc_reason == AUTH_DISC_NO_MORE_AUTH ||
-		    strcasestr(log->disc_msg, "too many") != NULL)
+		    strcasestr(log->disc_msg, "too many authentication") != NULL)
 			return dx_err_set(err, DX_AUTH, "%s closed the connection "
 			    "after %zu key%s offered for user '%s': too many "
 			    "authentication failures (the server's MaxAuthTries; "

@@ -28,6 +28,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_cli_options \
 	tests/integration/test_cli_signals \
 	tests/integration/test_list \
+	tests/integration/test_sshconf \
 	tests/integration/test_resolve \
 	tests/integration/test_fleet \
 	tests/integration/test_library \
@@ -109,6 +110,12 @@ tests_integration_test_chan_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_chan_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
 tests_integration_test_chan_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+# test_sshconf starts an sshd of its own (MaxAuthTries).
+tests_integration_test_sshconf_SOURCES = tests/integration/test_sshconf.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_sshconf_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_sshconf_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
+tests_integration_test_sshconf_LDADD = $(DX_INTEGRATION_LDADD)
 # test_scale runs alone (tests/run-test takes the test lock exclusively).
 tests_integration_test_scale_SOURCES = tests/integration/test_scale.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_scale_CFLAGS = $(DX_INTEGRATION_CFLAGS)
@@ -133,3 +140,8 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# ssh_config read as OpenSSH reads it: dronex list --explain against ssh -G
+# for a set of configs and host names (no sshd needed; run-test starts one).
+TESTS += tests/integration/test_sshconf_sshg.sh
+EXTRA_DIST += tests/integration/test_sshconf_sshg.sh
