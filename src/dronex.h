@@ -626,10 +626,15 @@ struct dx_target_cli {
  * user the current user (home.h), no identity (the agent, then
  * ~/.ssh/id_*), known_hosts ~/.ssh/known_hosts and ~/.ssh/known_hosts2,
  * global /etc/ssh/ssh_known_hosts and ssh_known_hosts2, host-key check
- * strict, connect timeout 10 s, keepalive 15 s, no jump.  An inventory
- * value's origin is "FILE:LINE:COL" (just "FILE" for an ad-hoc drone, "-w").
+ * strict, connect timeout 10 s, keepalive 15 s, no jump, IdentitiesOnly
+ * and HashKnownHosts off, ServerAliveCountMax 3.  sshconf is looked up by
+ * the drone's name (an ad-hoc drone's by its host, which ssh_config's
+ * HostName may then replace); its options that dronex ignores are copied
+ * into t->ignored.  An inventory value's origin is "FILE:LINE:COL" (just
+ * "FILE" for an ad-hoc drone, "-w"), an ssh_config one "FILE:LINE".
  * Fills t (release it with dx_target_release()) and returns 0, or returns
- * -1 with err set (DX_USAGE: no user or home directory is known; OOM) and
+ * -1 with err set (DX_USAGE: no user or home directory is known, or an
+ * ssh_config file name with a token dronex does not expand; OOM) and
  * t zeroed.  Reads inv and d only: nothing is written back.
  */
 int	dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "home.h"
 #include "sshconf.h"
@@ -308,7 +310,7 @@ sc_fill(struct sc_ent *e, const char *const *w, size_t n, const char *path,
 }
 
 static int sc_read(struct dx_sshconf *, const char *path, bool user,
-    bool must_exist, int depth, struct dx_err *);
+    bool must_exist, bool checkperm, int depth, struct dx_err *);
 
 /* Include: each word a glob, relative to ~/.ssh or /etc/ssh. */
 static int
@@ -352,8 +354,8 @@ sc_include(struct dx_sshconf *conf, const char *const *a, size_t n, bool user,
 		}
 		for (size_t k = 0; k < g.gl_pathc; k++)
 			if (sc_push(conf, SC_PUSH) == NULL ||
-			    sc_read(conf, g.gl_pathv[k], user, false, depth + 1,
-			    err) == -1 || sc_push(conf, SC_POP) == NULL) {
+			    sc_read(conf, g.gl_pathv[k], user, false, true,
+			    depth + 1, err) == -1 || sc_push(conf, SC_POP) == NULL) {
 				if (err->kind == DX_OK)
 					dx_err_set(err, DX_INTERNAL, "out of memory");
 				globfree(&g);
@@ -453,11 +455,17 @@ out:
 	return rc;
 }
 
+/*
+ * Reads one file.  checkperm: refuse a file that another user owns or
+ * that group or others may write, as OpenSSH refuses ~/.ssh/config and
+ * included files ("Bad owner or permissions").
+ */
 static int
 sc_read(struct dx_sshconf *conf, const char *path, bool user, bool must_exist,
-    int depth, struct dx_err *err)
+    bool checkperm, int depth, struct dx_err *err)
 {
 	FILE *f;
+	struct stat st;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
@@ -468,6 +476,18 @@ sc_read(struct dx_sshconf *conf, const char *path, bool user, bool must_exist,
 			return 0;
 		return dx_err_set(err, DX_USAGE, "cannot read ssh_config '%s': %s",
 		    path, strerror(errno));
+	}
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return dx_err_set(err, DX_USAGE, "ssh_config '%s' is not a regular "
+		    "file", path);
+	}
+	if (checkperm && ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 022) != 0)) {
+		fclose(f);
+		return dx_err_set(err, DX_USAGE, "bad owner or permissions on "
+		    "ssh_config '%s' (writable by others, or not yours), as ssh "
+		    "refuses it", path);
 	}
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		lineno++;
@@ -493,7 +513,8 @@ dx_sshconf_read(struct dx_sshconf *conf, const char *path, bool user,
 {
 	if (sc_push(conf, SC_FILE) == NULL)
 		return dx_err_set(err, DX_INTERNAL, "out of memory");
-	return sc_read(conf, path, user, must_exist, 0, err);
+	/* ~/.ssh/config is checked; ssh -F's file and the system's are not. */
+	return sc_read(conf, path, user, must_exist, user && !must_exist, 0, err);
 }
 
 int

@@ -4,11 +4,14 @@
  *
  * Theory of operation.  The settings are taken one source at a time, in
  * rising precedence, and each source writes only what it gives: first the
- * built-in defaults fill every setting, then ssh_config (empty until the
- * ssh_config issue), then the inventory's "defaults", then the drone's own
- * fields, then the command line.  A setting written by a source takes that
- * source's origin with it: the inventory's FILE:LINE:COL (recorded by the
- * parser beside each field), or the option's name.  Because every source
+ * built-in defaults fill every setting, then ssh_config (sshconf.c: the
+ * Host blocks that match the drone's name), then the inventory's
+ * "defaults", then the drone's own fields, then the command line.  A
+ * setting written by a source takes that source's origin with it: the
+ * inventory's FILE:LINE:COL (recorded by the parser beside each field),
+ * ssh_config's FILE:LINE, or the option's name.  ssh_config's file names
+ * keep their %-tokens until every source is in, since %h and %r are the
+ * final host and user (as OpenSSH expands them last).  Because every source
  * overwrites rather than decides, adding one (ssh_config) is one more
  * step in dx_target_resolve() and changes no other.  The inventory is read,
  * never written: the same inventory resolves again with other options.

@@ -469,3 +469,31 @@ Test(sshconf, an_unknown_token_in_a_file_name_is_an_error)
 	dx_sshconf_free(conf);
 	free(path);
 }
+
+Test(sshconf, a_config_others_may_write_is_refused_as_ssh_refuses_it)
+{
+	char *user = sc_write(".ssh/config", "Host a\n  Port 2\n");
+	char *inc = sc_write("inc", "Port 3\n");
+	char *top = sc_write("top", "Include ~/inc\n");
+	struct dx_sshconf *conf = NULL;
+	struct dx_err err = { 0 };
+
+	/* The user's own ~/.ssh/config, group-writable. */
+	cr_assert(chmod(user, 0664) == 0);
+	cr_expect_eq(dx_sshconf_load(NULL, &conf, &err), -1);
+	cr_expect(strstr(err.msg, "permissions") != NULL && strstr(err.msg, user),
+	    "%s", err.msg);
+	cr_assert(chmod(user, 0600) == 0);
+	cr_expect_eq(dx_sshconf_load(NULL, &conf, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(sc_get(conf, "a", DX_SC_PORT), "2");
+	dx_sshconf_free(conf);
+	/* An included file, world-writable. */
+	cr_assert(chmod(inc, 0666) == 0);
+	conf = NULL;
+	cr_expect_eq(dx_sshconf_load(top, &conf, &err), -1);
+	cr_expect(strstr(err.msg, "permissions") != NULL && strstr(err.msg, inc),
+	    "%s", err.msg);
+	free(user);
+	free(inc);
+	free(top);
+}
