@@ -278,7 +278,18 @@ cli_exec(int argc, char **argv)
 	if (o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress)
 		oo.progress = stderr;
 	oo.stream = stdout;
-	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
+	/*
+	 * The weakest check in force (ssh_config may relax it per drone): an
+	 * "off" anywhere is reported, never hidden behind the option's value.
+	 */
+	{
+		enum dx_hostkey_policy weakest = o.hostkey;
+
+		for (size_t i = 0; i < n; i++)
+			if (targets[i].hostkey_policy > weakest)
+				weakest = targets[i].hostkey_policy;
+		oo.host_key_check = dx_hostkey_policy_name(weakest);
+	}
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
 	gettimeofday(&tv, NULL);

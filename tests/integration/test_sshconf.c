@@ -527,3 +527,37 @@ Test(sshconf, hash_known_hosts_writes_lines_openssh_reads, .timeout = 60)
 	free(kh);
 	free(dir);
 }
+
+Test(sshconf, strict_host_key_checking_no_is_reported_in_the_results, .timeout = 30)
+{
+	struct dxh_run r;
+	char *dir = sc_cwd(), *empty, *text, *conf;
+
+	/* An empty known_hosts: only "off" lets the drone in. */
+	empty = dxh_write_file(dir, "empty_known_hosts", "");
+	cr_assert(asprintf(&text,
+	    "Host alias1\n  HostName 127.0.0.1\n  Port %s\n  User %s\n"
+	    "  IdentityFile %s\n  UserKnownHostsFile %s\n"
+	    "  GlobalKnownHostsFile %s\n  StrictHostKeyChecking no\n",
+	    dxh_env("DX_TEST_PORT"), dxh_env("DX_TEST_USER"),
+	    dxh_env("DX_TEST_KEY"), empty, empty) > 0);
+	conf = dxh_write_file(dir, "config", text);
+	dxh_run(&r, "exec", "-w", "alias1", "--ssh-config", conf, "--", "true",
+	    NULL);
+	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(json_string_value(json_object_get(dxh_doc(&r),
+	    "host_key_check")), "off", "%s", r.out);
+	dxh_run_free(&r);
+	/* The command line wins: strict refuses the unknown key. */
+	dxh_run(&r, "exec", "-w", "alias1", "--ssh-config", conf,
+	    "--host-key-check", "strict", "--", "true", NULL);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_kind(&r, "alias1"), "hostkey_unknown", "%s", r.out);
+	cr_expect_str_eq(json_string_value(json_object_get(dxh_doc(&r),
+	    "host_key_check")), "strict", "%s", r.out);
+	dxh_run_free(&r);
+	free(text);
+	free(conf);
+	free(empty);
+	free(dir);
+}
