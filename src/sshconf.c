@@ -236,10 +236,32 @@ sc_yesno(const char *s, bool *out)
 	return true;
 }
 
+/*
+ * The %-tokens of a word are all in allowed; NULL, or what is wrong
+ * (in buf).
+ */
+static const char *
+sc_tokens(const char *w, const char *allowed, char *buf, size_t size)
+{
+	for (const char *p = w; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '\0' || strchr(allowed, p[1]) == NULL) {
+			snprintf(buf, size, "token '%%%.1s' is not supported (only "
+			    "%s)", p + 1, allowed[0] == 'h' && allowed[1] == '%' ?
+			    "%h %%" : "%% %d %u %h %r %n %p");
+			return buf;
+		}
+		p++;
+	}
+	return NULL;
+}
+
 /* Checks the words of a honoured option; NULL, or what is wrong. */
 static const char *
-sc_check(int key, const char *const *a, size_t n)
+sc_check(int key, const char *const *a, size_t n, char *buf, size_t size)
 {
+	const char *why;
 	long long v;
 	char *end;
 	bool b;
@@ -249,13 +271,22 @@ sc_check(int key, const char *const *a, size_t n)
 	switch (key) {
 	case DX_SC_USER_KNOWN_HOSTS:
 	case DX_SC_GLOBAL_KNOWN_HOSTS:
-		return n > 16 ? "too many files (at most 16)" : NULL;
+		if (n > 16)
+			return "too many files (at most 16)";
+		for (size_t i = 0; i < n; i++)
+			if ((why = sc_tokens(a[i], "%duhrnp", buf, size)) != NULL)
+				return why;
+		return NULL;
 	default:
 		break;
 	}
 	if (n > 1)
 		return "garbage at end of line";
 	switch (key) {
+	case SC_KEY_IDENTITY:
+		return sc_tokens(a[0], "%duhrnp", buf, size);
+	case DX_SC_HOSTNAME:
+		return sc_tokens(a[0], "h%", buf, size);
 	case DX_SC_PORT:
 		errno = 0;
 		v = strtoll(a[0], &end, 10);
@@ -379,7 +410,7 @@ sc_line(struct dx_sshconf *conf, const char *line, const char *path,
     size_t lineno, bool user, int depth, struct dx_err *err)
 {
 	const char *w[SC_MAX_ARGS + 1], *why = NULL;
-	char *buf;
+	char *buf, whybuf[96];
 	struct sc_ent *e;
 	size_t nw, k;
 	int key = SC_KEY_IGNORED, rc = -1;
@@ -435,9 +466,7 @@ sc_line(struct dx_sshconf *conf, const char *line, const char *path,
 			break;
 		}
 	if (key != SC_KEY_IGNORED &&
-	    (why = key == SC_KEY_IDENTITY ? (nw == 2 ? NULL : nw < 2 ?
-	    "missing argument" : "garbage at end of line") :
-	    sc_check(key, w + 1, nw - 1)) != NULL) {
+	    (why = sc_check(key, w + 1, nw - 1, whybuf, sizeof(whybuf))) != NULL) {
 		dx_err_set(err, DX_USAGE, "%s:%zu: keyword '%s': %s", path, lineno,
 		    w[0], why);
 		goto out;

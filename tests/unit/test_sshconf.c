@@ -447,27 +447,28 @@ Test(sshconf, an_ad_hoc_drone_is_looked_up_by_its_host)
 	free(path);
 }
 
-Test(sshconf, an_unknown_token_in_a_file_name_is_an_error)
+Test(sshconf, an_unknown_token_is_an_error_on_its_own_line)
 {
-	static const char inv[] = "{\"drones\": [{\"name\": \"a\"}]}";
-	char *path = sc_write("c", "Host a\n  IdentityFile ~/.ssh/id_%C\n");
-	struct dx_sshconf *conf = sc_load(path);
-	struct dx_inventory inventory;
-	struct dx_target t;
-	struct dx_err err = { 0 };
-	char *want;
+	static const char *const texts[] = {
+		"Host a\n  IdentityFile ~/.ssh/id_a\n  IdentityFile ~/.ssh/id_%C\n",
+		"Host a\n  Port 22\n  UserKnownHostsFile /kh /kh_%l\n",
+		"Host a\n  User u\n  HostName %n.example\n",
+		"Host a\n  User u\n  IdentityFile /k%\n",
+	};
 
-	cr_assert_eq(dx_inventory_parse(&inventory, inv, strlen(inv), "inv.json",
-	    &err), 0, "%s", err.msg);
-	cr_expect_eq(dx_target_resolve(&t, &inventory, &inventory.drones[0], conf,
-	    NULL, &err), -1);
-	cr_assert(asprintf(&want, "%s:2:", path) > 0);
-	cr_expect(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
-	cr_expect(strstr(err.msg, "%C") != NULL, "%s", err.msg);
-	free(want);
-	dx_inventory_release(&inventory);
-	dx_sshconf_free(conf);
-	free(path);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char *path = sc_write("c", texts[i]), *want;
+		struct dx_sshconf *conf = NULL;
+		struct dx_err err = { 0 };
+
+		cr_expect_eq(dx_sshconf_load(path, &conf, &err), -1, "case %zu", i);
+		cr_assert(asprintf(&want, "%s:3:", path) > 0);
+		cr_expect(strncmp(err.msg, want, strlen(want)) == 0, "case %zu: %s",
+		    i, err.msg);
+		cr_expect(strstr(err.msg, "token") != NULL, "case %zu: %s", i, err.msg);
+		free(want);
+		free(path);
+	}
 }
 
 Test(sshconf, a_config_others_may_write_is_refused_as_ssh_refuses_it)
