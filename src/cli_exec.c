@@ -154,6 +154,8 @@ cli_check_fds(struct cli_opts *o)
 struct cli_sig {
 	pthread_t	 thread;
 	struct dx_queue	*queue;
+	struct dx_out	*out;		/* its progress line is erased at once */
+	bool		 progress;	/* a progress line may be on stderr */
 	atomic_int	 interrupted;
 	atomic_bool	 stopping;	/* set before the main thread's SIGUSR2 */
 	sigset_t	 set;		/* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
@@ -174,9 +176,17 @@ cli_sig_main(void *arg)
 				return NULL;
 			continue;
 		}
-		/* A second SIGINT means "now": no waiting for teardown. */
-		if (atomic_exchange(&s->interrupted, 1) && sig == SIGINT)
+		/*
+		 * A second SIGINT means "now": no waiting for teardown, and
+		 * no progress text left behind on the terminal either.
+		 */
+		if (atomic_exchange(&s->interrupted, 1) && sig == SIGINT) {
+			if (s->progress)
+				(void)!write(STDERR_FILENO, "\r\033[K", 4);
 			_exit(DX_EXIT_INTERRUPTED);
+		}
+		/* The results come next: the counts are stale from now on. */
+		dx_out_progress_stop(s->out);
 		dx_queue_abort(s->queue, DX_INTERRUPTED);
 	}
 }
@@ -216,8 +226,9 @@ cli_exec(int argc, char **argv)
 	struct dx_jobs jobs = { 0 };
 	struct dx_target *targets = NULL;
 	const char *cmd[1];
-	size_t *idx = NULL, n = 0;
+	size_t *idx = NULL, *own = NULL, n = 0;
 	bool sig_started = false;
+	const char *term;
 	char *stdin_data = NULL;
 	size_t stdin_len = 0;
 	char *error = NULL;
@@ -278,6 +289,24 @@ cli_exec(int argc, char **argv)
 	if (o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress)
 		oo.progress = stderr;
 	oo.stream = stdout;
+	/*
+	 * Colour for people only: text on a terminal, and never with
+	 * NO_COLOR set (to anything, https://no-color.org) or TERM=dumb.
+	 */
+	term = getenv("TERM");
+	oo.color = o.format == DX_FMT_TEXT && isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL && (term == NULL || strcmp(term, "dumb") != 0);
+	/* Text gathers the command line's calls, after each drone's own. */
+	if (o.format == DX_FMT_TEXT && o.command != NULL) {
+		if ((own = calloc(n + 1, sizeof(*own))) == NULL) {
+			cli_fail("out of memory");
+			rc = DX_EXIT_FAILED;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			own[i] = inv.drones[idx[i]].ncalls;
+		oo.own_calls = own;
+	}
 	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
@@ -307,6 +336,8 @@ cli_exec(int argc, char **argv)
 
 	/* Workers inherit this mask: only the signal thread sees the signals. */
 	sig.queue = q;
+	sig.out = out;
+	sig.progress = oo.progress != NULL;
 	sigemptyset(&sig.set);
 	sigaddset(&sig.set, SIGINT);
 	sigaddset(&sig.set, SIGTERM);
@@ -358,6 +389,7 @@ out:
 	}
 	free(error);
 	dx_out_free(out);
+	free(own);
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
 	dx_jobs_release(&jobs);

@@ -58,5 +58,5 @@ EXTRA_DIST += dronex.pc.in
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
 	src/cli_list.c \
-	src/output.c src/output.h
+	src/output.c src/output.h src/output_int.h src/output_text.c
 src_dronex_LDADD = $(DX_LIBS)

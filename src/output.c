@@ -1,7 +1,7 @@
 /*
  * output.c - printing results for people and programs (SPEC section 4).
  *
- * Every write goes through out_write() and friends, which remember the
+ * Every write goes through dx_out_write() and friends, which remember the
  * first failure and its errno: a full disk or a pipe whose reader went
  * away is reported as DX_OUTPUT with the system's text (exit status 3),
  * never mistaken for a drone's failure and never silent.  Running out of
@@ -15,26 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "output_int.h"
 #include "result.h"
 
-struct out_text {			/* one drone, for --format text */
-	char		*name;
-	char		*body;		/* what the drone printed, or NULL */
-	enum dx_status	 status;
-	struct dx_err	 error;
-};
-
-struct dx_out {
-	struct dx_out_opts opts;
-	FILE		*f;		/* opts.stream, or stdout */
-	json_t		*drones;	/* json: index -> object (array slots) */
-	char	       **names;		/* json: index -> name */
-	struct out_text	*text;		/* text: index -> record */
-	size_t		 done, failed;
-	bool		 wfail;		/* a write failed ... */
-	int		 werrno;	/* ... with this errno */
-};
+static void	out_progress(struct dx_out *);
 
 struct dx_out *
 dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
@@ -58,9 +42,11 @@ dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
 			if (json_array_append_new(o->drones, json_null()) == -1)
 				goto oom;
 	} else if (opts->format == DX_FMT_TEXT) {
-		if ((o->text = calloc(opts->ndrones + 1, sizeof(*o->text))) == NULL)
+		if ((o->text = dx_out_text_new(opts->ndrones)) == NULL)
 			goto oom;
 	}
+	/* The line is there from the start: a run that hangs shows 0/N. */
+	out_progress(o);
 	return o;
 oom:
 	dx_out_free(o);
@@ -78,12 +64,7 @@ dx_out_free(struct dx_out *o)
 		for (size_t i = 0; i < o->opts.ndrones; i++)
 			free(o->names[i]);
 	free(o->names);
-	if (o->text != NULL)
-		for (size_t i = 0; i < o->opts.ndrones; i++) {
-			free(o->text[i].name);
-			free(o->text[i].body);
-		}
-	free(o->text);
+	dx_out_text_free(o->text);
 	free(o);
 }
 
@@ -99,8 +80,8 @@ out_failed(struct dx_out *o)
 	o->werrno = e != 0 ? e : EIO;
 }
 
-static void
-out_write(struct dx_out *o, const void *p, size_t n)
+void
+dx_out_write(struct dx_out *o, const void *p, size_t n)
 {
 	if (o->wfail || n == 0)
 		return;
@@ -109,12 +90,8 @@ out_write(struct dx_out *o, const void *p, size_t n)
 		out_failed(o);
 }
 
-static void
-out_printf(struct dx_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-out_printf(struct dx_out *o, const char *fmt, ...)
+void
+dx_out_printf(struct dx_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -130,8 +107,8 @@ out_printf(struct dx_out *o, const char *fmt, ...)
 }
 
 /* Pushes buffered bytes out; a stream error seen earlier counts too. */
-static void
-out_flush(struct dx_out *o)
+void
+dx_out_flush(struct dx_out *o)
 {
 	if (o->wfail)
 		return;
@@ -145,7 +122,7 @@ out_dump_cb(const char *buf, size_t size, void *arg)
 {
 	struct dx_out *o = arg;
 
-	out_write(o, buf, size);
+	dx_out_write(o, buf, size);
 	return o->wfail ? -1 : 0;
 }
 
@@ -160,13 +137,13 @@ out_dump(struct dx_out *o, const json_t *v, size_t flags)
 		return -1;
 	if (json_dump_callback(v, out_dump_cb, o, flags) == -1)
 		return -1;
-	out_write(o, "\n", 1);
+	dx_out_write(o, "\n", 1);
 	return o->wfail ? -1 : 0;
 }
 
 /* Sets err for a failure of the output: DX_OUTPUT for a write, else OOM. */
-static int
-out_error(const struct dx_out *o, struct dx_err *err)
+int
+dx_out_fail(const struct dx_out *o, struct dx_err *err)
 {
 	if (o->wfail)
 		return dx_err_set(err, DX_OUTPUT, "cannot write the results: %s",
@@ -180,59 +157,50 @@ out_flags(const struct dx_out *o)
 	return o->opts.pretty ? JSON_INDENT(2) : JSON_COMPACT;
 }
 
+/*
+ * The progress line: "\r", erase to the end of the line (so a shorter line
+ * leaves nothing of a longer one), the counts, no newline.  Erased the same
+ * way before the results, so that a terminal shows the results alone.
+ */
+#define OUT_ERASE_LINE	"\r\033[K"
+
 static void
-out_progress(struct dx_out *o, bool last)
+out_progress(struct dx_out *o)
 {
 	FILE *p = o->opts.progress;
 
-	if (p == NULL)
+	if (p == NULL || atomic_load(&o->progress_stopped))
 		return;
-	fprintf(p, "\rdronex: %zu/%zu drones done, %zu not ok%s",
-	    o->done, o->opts.ndrones, o->failed, last ? "\n" : "");
+	fprintf(p, OUT_ERASE_LINE "dronex: %zu/%zu %s done, %zu not ok",
+	    o->done, o->opts.ndrones, o->opts.ndrones == 1 ? "drone" : "drones",
+	    o->failed);
 	fflush(p);
+	o->progress_shown = true;
 }
 
-/*
- * What a drone printed, for --format text: stdout then stderr per call.
- * A buffer cut by --max-output loses a partial last character, as in the
- * JSON results, so that the cap does not make text look binary.
- */
-static char *
-out_text_body(const struct dx_result *res)
+static void
+out_progress_erase(struct dx_out *o)
 {
-	char *body = NULL;
-	size_t len = 0, n;
-	FILE *f;
+	FILE *p = o->opts.progress;
 
-	if ((f = open_memstream(&body, &len)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < res->ncalls; i++) {
-		const struct dx_call_result *c = &res->calls[i];
-		const struct dx_buf *b[2] = { &c->out, &c->err };
+	if (p == NULL || !o->progress_shown)
+		return;
+	fputs(OUT_ERASE_LINE, p);
+	fflush(p);
+	o->progress_shown = false;
+}
 
-		for (int k = 0; k < 2; k++) {
-			if (b[k]->len == 0)
-				continue;
-			n = b[k]->len;
-			if (b[k]->truncated && dx_utf8_valid(b[k]->data,
-			    dx_utf8_trim_partial(b[k]->data, n)))
-				n = dx_utf8_trim_partial(b[k]->data, n);
-			if (dx_utf8_valid(b[k]->data, n)) {
-				fwrite(b[k]->data, 1, n, f);
-				if (n > 0 && b[k]->data[n - 1] != '\n')
-					fputc('\n', f);
-			} else
-				fprintf(f, "[%zu bytes of binary %s]\n", b[k]->len,
-				    k ? "stderr" : "stdout");
-			if (b[k]->truncated)
-				fprintf(f, "[%s truncated]\n", k ? "stderr" : "stdout");
-		}
-	}
-	if (fclose(f) != 0) {
-		free(body);
-		return NULL;
-	}
-	return body;
+void
+dx_out_progress_stop(struct dx_out *o)
+{
+	FILE *p;
+
+	if (o == NULL || (p = o->opts.progress) == NULL ||
+	    atomic_exchange(&o->progress_stopped, true))
+		return;
+	/* Unconditional: progress_shown belongs to the feeding thread. */
+	fputs(OUT_ERASE_LINE, p);
+	fflush(p);
 }
 
 /* jsonl: {"type": "drone", "name": ..., the drone's fields}, one line. */
@@ -251,7 +219,7 @@ out_jsonl_drone(struct dx_out *o, const char *name, json_t *obj)
 	/* One line per drone, whatever --pretty says: it is a stream. */
 	if (out_dump(o, line, JSON_COMPACT) == -1)
 		goto out;
-	out_flush(o);
+	dx_out_flush(o);
 	rc = o->wfail ? -1 : 0;
 out:
 	json_decref(line);
@@ -290,64 +258,17 @@ dx_out_drone(struct dx_out *o, size_t index, const char *name,
 		break;
 	case DX_FMT_TEXT:
 		if (index >= o->opts.ndrones ||
-		    (o->text[index].name = strdup(name)) == NULL)
+		    dx_out_text_drone(o, index, name, res) == -1)
 			goto out;
-		o->text[index].status = res->status;
-		o->text[index].error = res->error;
-		/* Without memory for its output the drone is still listed. */
-		if ((o->text[index].body = out_text_body(res)) == NULL)
-			dx_err_set(&o->text[index].error, DX_INTERNAL,
-			    "the output of this drone could not be kept (out of memory)");
 		break;
 	}
 	rc = 0;
 out:
 	json_decref(obj);
-	out_progress(o, false);
+	out_progress(o);
 	if (rc == -1)
-		out_error(o, err);
+		dx_out_fail(o, err);
 	return rc;
-}
-
-static int
-out_finish_text(struct dx_out *o, const struct dx_summary *sum, struct dx_err *err)
-{
-	size_t n = o->opts.ndrones;
-	bool *shown;
-
-	if ((shown = calloc(n + 1, sizeof(bool))) == NULL)
-		return dx_err_set(err, DX_INTERNAL, "out of memory");
-	/*
-	 * Drones whose output is identical share one header, as clubak and
-	 * dshbak print them; groups appear in the order of their first drone.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		const char *body = o->text[i].body;
-		size_t count = 0;
-
-		if (shown[i] || body == NULL || body[0] == '\0')
-			continue;
-		out_printf(o, "---------------- ");
-		for (size_t j = i; j < n; j++)
-			if (!shown[j] && o->text[j].body != NULL &&
-			    strcmp(o->text[j].body, body) == 0) {
-				out_printf(o, "%s%s", count ? "," : "", o->text[j].name);
-				shown[j] = true;
-				count++;
-			}
-		out_printf(o, " (%zu)\n%s", count, body);
-	}
-	free(shown);
-	out_printf(o, "---------------- %zu drones: %zu ok, %zu failed, %zu skipped\n",
-	    sum->drones, sum->ok, sum->failed, sum->skipped);
-	for (size_t i = 0; i < n; i++)
-		if (o->text[i].name != NULL && (o->text[i].status != DX_ST_OK ||
-		    o->text[i].error.kind != DX_OK))
-			out_printf(o, "%s %s: %s: %s\n", o->text[i].name,
-			    dx_status_name(o->text[i].status),
-			    dx_kind_name(o->text[i].error.kind), o->text[i].error.msg);
-	out_flush(o);
-	return o->wfail ? out_error(o, err) : 0;
 }
 
 /*
@@ -391,11 +312,11 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 	json_t *doc = NULL, *drones;
 	int rc = -1;
 
-	out_progress(o, true);
+	out_progress_erase(o);
 	if (o->wfail)
-		return out_error(o, err);
+		return dx_out_fail(o, err);
 	if (o->opts.format == DX_FMT_TEXT)
-		return out_finish_text(o, sum, err);
+		return dx_out_text_finish(o, sum, elapsed_ms, err);
 	if ((doc = out_head(o, sum, elapsed_ms)) == NULL)
 		goto out;
 	if (o->opts.format == DX_FMT_JSON) {
@@ -417,12 +338,12 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 	if (out_dump(o, doc, o->opts.format == DX_FMT_JSONL ?
 	    JSON_COMPACT : out_flags(o)) == -1)
 		goto out;
-	out_flush(o);
+	dx_out_flush(o);
 	rc = o->wfail ? -1 : 0;
 out:
 	json_decref(doc);
 	if (rc == -1)
-		out_error(o, err);
+		dx_out_fail(o, err);
 	return rc;
 }
 
@@ -516,7 +437,7 @@ out_list_write(FILE *f, const json_t *v, bool pretty, struct dx_err *err)
 	o.opts.pretty = pretty;
 	/* A write that fails (full disk, closed pipe) is exit 3, never 0. */
 	if (out_dump(&o, v, out_flags(&o)) == 0)
-		out_flush(&o);
+		dx_out_flush(&o);
 	if (o.wfail)
 		return dx_err_set(err, DX_OUTPUT, "cannot write the list: %s",
 		    strerror(o.werrno));
