@@ -38,7 +38,7 @@
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
-"                     [--pretty]\n"
+"                     [--names | --labels] [--pretty]\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -84,9 +84,14 @@ static const char cli_usage[] =
 "      --explain NAME       each setting of drone NAME with its value and\n"
 "                           where it came from (default, inventory defaults,\n"
 "                           drone, command line)\n"
+"      --names              the selected drones' names, one a line\n"
+"      --labels             the labels they carry, sorted, one a line (both\n"
+"                           for shell completion: completion/dronex)\n"
 "\n"
 "Output:\n"
-"      --format F           json (default), jsonl or text\n"
+"      --format F           json (default), jsonl or text (identical outputs\n"
+"                           gathered under folded names, failures last;\n"
+"                           colour on a terminal unless NO_COLOR is set)\n"
 "      --pretty             indent the JSON\n"
 "  -q, --quiet              on failure print only the one-line error on stderr\n"
 "      --progress           show progress on stderr (default when it is a terminal)\n"
@@ -262,7 +267,7 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN
+	OPT_EXPLAIN, OPT_NAMES, OPT_LABELS
 };
 
 static const struct option cli_longopts[] = {
@@ -292,6 +297,8 @@ static const struct option cli_longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "names", no_argument, NULL, OPT_NAMES },
+	{ "labels", no_argument, NULL, OPT_LABELS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -299,14 +306,15 @@ static const struct option cli_longopts[] = {
 
 /*
  * The options "dronex list" takes: selection, -l, --port, --explain,
- * --pretty.  Only --explain is list's alone.
+ * --names, --labels, --pretty.  The last three but --pretty are list's
+ * alone.
  */
 static bool
 cli_list_takes(int c)
 {
 	return c == 'i' || c == 'w' || c == 'x' || c == 'g' || c == OPT_SHARD ||
 	    c == 'l' || c == OPT_PORT || c == OPT_PRETTY || c == 'h' ||
-	    c == 'V' || c == OPT_EXPLAIN;
+	    c == 'V' || c == OPT_EXPLAIN || c == OPT_NAMES || c == OPT_LABELS;
 }
 
 /* "--timeout" for 't', "-q" for an option with no long name. */
@@ -365,8 +373,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 	    NULL)) != -1) {
 		if (c != '?' && c != ':' && !cli_list_takes(c) && o->exec_only == NULL)
 			o->exec_only = cli_opt_name(c);
-		if (c == OPT_EXPLAIN && o->list_only == NULL)
-			o->list_only = "--explain";
+		if ((c == OPT_EXPLAIN || c == OPT_NAMES || c == OPT_LABELS) &&
+		    o->list_only == NULL)
+			o->list_only = c == OPT_EXPLAIN ? "--explain" :
+			    c == OPT_NAMES ? "--names" : "--labels";
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -518,6 +528,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 				return -1;
 			}
 			o->explain = optarg;
+			break;
+		case OPT_NAMES:
+			o->names = true;
+			break;
+		case OPT_LABELS:
+			o->label_list = true;
 			break;
 		case 'q':
 			o->quiet = true;

@@ -42,6 +42,8 @@ struct cli_opts {
 	const char	*exec_only;		/* first option list cannot use */
 	const char	*list_only;		/* first option exec cannot use */
 	const char	*explain;		/* --explain NAME, or NULL */
+	bool		 names;			/* list --names: one a line */
+	bool		 label_list;		/* list --labels: one a line */
 	size_t		 fanout;
 	bool		 fanout_given;
 	int64_t		 connect_ms;
