@@ -117,6 +117,12 @@ tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 
+# --format text, colour and the progress line, under a pseudo-terminal.
+DX_INTEGRATION_TESTS += tests/integration/test_text
+tests_integration_test_text_SOURCES = tests/integration/test_text.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_text_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_text_LDADD = $(DX_INTEGRATION_LDADD)
+
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
 check_PROGRAMS += tests/integration/dx_nsexec
@@ -133,3 +139,7 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# Bash completion (completion/dronex) run in bash against this dronex.
+TESTS += tests/integration/test_completion.sh
+EXTRA_DIST += tests/integration/test_completion.sh
