@@ -314,6 +314,19 @@ cli_exec(int argc, char **argv)
 	wall0 = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 	oo.started_ms = wall0;
 
+	/*
+	 * Workers inherit this mask: only the signal thread sees the
+	 * signals.  Blocked before the progress line first shows, so that
+	 * a Ctrl-C the user sends on seeing it waits for the signal thread
+	 * instead of killing the process without results.
+	 */
+	sigemptyset(&sig.set);
+	sigaddset(&sig.set, SIGINT);
+	sigaddset(&sig.set, SIGTERM);
+	sigaddset(&sig.set, SIGHUP);
+	sigaddset(&sig.set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+
 	rc = DX_EXIT_FAILED;
 	if ((ssh = dx_ssh_new(&so, &err)) == NULL ||
 	    (q = dx_queue_new(&qo, dx_ssh_exec, ssh, &err)) == NULL ||
@@ -334,16 +347,9 @@ cli_exec(int argc, char **argv)
 			goto out;
 		}
 
-	/* Workers inherit this mask: only the signal thread sees the signals. */
 	sig.queue = q;
 	sig.out = out;
 	sig.progress = oo.progress != NULL;
-	sigemptyset(&sig.set);
-	sigaddset(&sig.set, SIGINT);
-	sigaddset(&sig.set, SIGTERM);
-	sigaddset(&sig.set, SIGHUP);
-	sigaddset(&sig.set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
 	if (pthread_create(&sig.thread, NULL, cli_sig_main, &sig) != 0) {
 		cli_fail("cannot start the signal thread");
 		goto out;
