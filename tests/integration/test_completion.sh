@@ -4,6 +4,7 @@
 # _dronex is called, and COMPREPLY is checked.  The names and labels come
 # from the dronex under test (list --names / --labels) and the inventory in
 # effect: -i FILE on the line, else $DRONEX_INVENTORY, else ./drones.json.
+# Also what it reads: list --names / --labels, their refusals and exit 3.
 # Connects nowhere.
 set -uo pipefail
 
@@ -101,6 +102,29 @@ lacks() {
 
 inv="$work/inv.json"
 cd "$work/empty" || die "cd"
+
+# What the completion reads: dronex list --names / --labels, one a line.
+got="$(dronex list -i "$inv" --names)"
+[[ $got == $'web-01\nweb-02\ndb-1\ndb-2' ]] && ok "list --names: selection order" ||
+	bad "list --names: [$got]"
+got="$(dronex list -i "$inv" --labels)"
+[[ $got == $'db\nprod\nweb' ]] && ok "list --labels: sorted, once each" ||
+	bad "list --labels: [$got]"
+got="$(dronex list -i "$inv" -g db --labels)"
+[[ $got == $'db\nprod' ]] && ok "list --labels: of the selection only" ||
+	bad "list -g db --labels: [$got]"
+dronex exec -i "$inv" --names -- true >"$work/out" 2>&1
+rc=$?
+(( rc == 2 )) && grep -q -- "'--names' does nothing for 'dronex exec'" "$work/out" &&
+	ok "exec refuses --names (exit 2)" || bad "exec --names: exit $rc: $(cat "$work/out")"
+dronex list -i "$inv" --names --labels >"$work/out" 2>&1
+rc=$?
+(( rc == 2 )) && ok "list --names --labels is refused (exit 2)" ||
+	bad "list --names --labels: exit $rc: $(cat "$work/out")"
+dronex list -i "$inv" --names >/dev/full 2>"$work/out"
+rc=$?
+(( rc == 3 )) && grep -q 'No space left' "$work/out" && ok "list --names to a full disk: exit 3" ||
+	bad "list --names >/dev/full: exit $rc: $(cat "$work/out")"
 
 # Subcommands, and options per subcommand.
 expect "dronex " exec list merge serve submit wait abort status pause resume \
