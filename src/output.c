@@ -19,6 +19,7 @@
 #include "result.h"
 
 static void	out_progress(struct dx_out *);
+static void	out_progress_erase(struct dx_out *);
 
 struct dx_out *
 dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
@@ -252,6 +253,8 @@ dx_out_drone(struct dx_out *o, size_t index, const char *name,
 		obj = NULL;
 		break;
 	case DX_FMT_JSONL:
+		/* A line on a terminal shared with stderr starts on a clean line. */
+		out_progress_erase(o);
 		if ((obj = dx_result_json(host, port, user, res)) == NULL ||
 		    out_jsonl_drone(o, name, obj) == -1)
 			goto out;

@@ -277,7 +277,8 @@ Test(text, colour_on_a_terminal, .timeout = 40)
 	free(path);
 }
 
-Test(text, json_and_jsonl_never_have_colour, .timeout = 40)
+Test(text, json_and_jsonl_never_have_colour_nor_progress_in_their_lines,
+    .timeout = 40)
 {
 	const char *formats[] = { "json", "jsonl" };
 	char *path = inv_path(2, NULL);
@@ -292,6 +293,8 @@ Test(text, json_and_jsonl_never_have_colour, .timeout = 40)
 		cr_expect(strstr(r.out, "\"stdout\":\"hi\\n\"") != NULL, "%s: %s",
 		    formats[i], r.out);
 		cr_expect(!has_sgr(r.out), "%s: colour: %s", formats[i], r.out);
+		/* Each line of results starts on a line of its own. */
+		cr_expect_null(strstr(r.out, "not ok{"), "%s: %s", formats[i], r.out);
 		free(r.out);
 	}
 	free(path);
