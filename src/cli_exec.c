@@ -371,17 +371,24 @@ cli_exec(int argc, char **argv)
 		rc = run.err.kind == DX_OUTPUT ? DX_EXIT_OUTPUT : DX_EXIT_FAILED;
 		goto out;
 	}
-	if (error != NULL && o.quiet)
-		cli_fail("%s", error);
-	else if (error != NULL)
+	/* Names and messages may hold what a drone sent: escaped here too. */
+	if (error != NULL && o.quiet) {
+		fputs("dronex: ", stderr);
+		dx_out_put_escaped(stderr, error);
+		fputc('\n', stderr);
+	} else if (error != NULL)
 		for (size_t i = 0; i < n; i++) {
 			const struct dx_outcome *oc = dx_queue_outcome(q, i);
 
-			if (oc->status != DX_ST_OK)
-				fprintf(stderr, "dronex: drone %s %s: %s: %s\n",
-				    dx_queue_job(q, i)->name,
-				    oc->status == DX_ST_SKIPPED ? "skipped" : "failed",
-				    dx_kind_name(oc->error.kind), oc->error.msg);
+			if (oc->status == DX_ST_OK)
+				continue;
+			fputs("dronex: drone ", stderr);
+			dx_out_put_escaped(stderr, dx_queue_job(q, i)->name);
+			fprintf(stderr, " %s: %s: ",
+			    oc->status == DX_ST_SKIPPED ? "skipped" : "failed",
+			    dx_kind_name(oc->error.kind));
+			dx_out_put_escaped(stderr, oc->error.msg);
+			fputc('\n', stderr);
 		}
 	/* The summary decides, not the message (NULL when out of memory). */
 	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;

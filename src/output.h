@@ -68,6 +68,11 @@ int		 dx_out_drone(struct dx_out *, size_t index, const char *name,
  * thread): a redraw racing it is erased again before the results.
  */
 void		 dx_out_progress_stop(struct dx_out *);
+/*
+ * Writes s to f with every control character, terminal escape and byte
+ * that is not UTF-8 escaped, as --format text shows them ("\x1b", "\r").
+ */
+void		 dx_out_put_escaped(FILE *f, const char *s);
 /* Prints the document (json, text) or the summary line (jsonl); as above. */
 int		 dx_out_finish(struct dx_out *, const struct dx_summary *,
 		    const char *error, int64_t elapsed_ms, struct dx_err *);

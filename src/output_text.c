@@ -239,6 +239,16 @@ text_puts(struct dx_out *o, const char *s)
 	text_put(o, s, strlen(s));
 }
 
+void
+dx_out_put_escaped(FILE *f, const char *s)
+{
+	struct dx_out o;
+
+	memset(&o, 0, sizeof(o));
+	o.f = f;
+	text_puts(&o, s);
+}
+
 /*
  * What a drone printed in calls [from, ncalls): stdout then stderr per
  * call, each ending in a newline.  A buffer cut by --max-output loses a

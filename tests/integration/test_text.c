@@ -375,3 +375,30 @@ Test(text, progress_goes_to_a_pipe_only_when_asked, .timeout = 40)
 	dxh_run_free(&r);
 	free(path);
 }
+
+/* The failure lines on stderr quote the command: escaped there too. */
+Test(text, the_failure_lines_on_stderr_are_escaped_too, .timeout = 40)
+{
+	char *path = inv_path(1, NULL);
+	const bool quiet[] = { false, true };
+
+	for (size_t k = 0; k < 2; k++) {
+		struct dxh_run r;
+
+		if (quiet[k])
+			dxh_run(&r, "exec", "-q", "-i", path, "--", "exit 3 # \x1b[2J\r", NULL);
+		else
+			dxh_run(&r, "exec", "-i", path, "--", "exit 3 # \x1b[2J\r", NULL);
+		cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+		/* -q prints the consolidated line alone: names and kinds. */
+		cr_expect(quiet[k] || strstr(r.err, "\\x1b[2J") != NULL, "%s", r.err);
+		for (size_t i = 0; i < r.errlen; i++) {
+			unsigned char c = (unsigned char)r.err[i];
+
+			cr_assert(c == '\n' || (c >= 0x20 && c < 0x7f),
+			    "-q %d: raw byte 0x%02x at %zu: %s", quiet[k], c, i, r.err);
+		}
+		dxh_run_free(&r);
+	}
+	free(path);
+}
