@@ -3,7 +3,7 @@
  * (SPEC sections 3 and 4), against the suite's sshd: identical outputs
  * gathered under folded names, a drone's own inventory calls left out,
  * failures folded once at the end with their kind, bytes from drones
- * escaped; colour on a terminal only, never with NO_COLOR, never in JSON;
+ * escaped (in the failure lines on stderr too); colour on a terminal only, never with NO_COLOR, never in JSON;
  * the progress line drawn on a terminal and erased before the results and
  * after an interrupt.  A terminal is a pseudo-terminal (forkpty) whose
  * bytes the test reads as they come.
