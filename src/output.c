@@ -1,7 +1,7 @@
 /*
  * output.c - printing results for people and programs (SPEC section 4).
  *
- * Every write goes through dx_out_write() and friends, which remember the
+ * Every write goes through out_write() and friends, which remember the
  * first failure and its errno: a full disk or a pipe whose reader went
  * away is reported as DX_OUTPUT with the system's text (exit status 3),
  * never mistaken for a drone's failure and never silent.  Running out of
@@ -81,8 +81,8 @@ out_failed(struct dx_out *o)
 	o->werrno = e != 0 ? e : EIO;
 }
 
-void
-dx_out_write(struct dx_out *o, const void *p, size_t n)
+static void
+out_write(struct dx_out *o, const void *p, size_t n)
 {
 	if (o->wfail || n == 0)
 		return;
@@ -91,6 +91,7 @@ dx_out_write(struct dx_out *o, const void *p, size_t n)
 		out_failed(o);
 }
 
+/* For output_text.c (output_int.h), as are the three below. */
 void
 dx_out_printf(struct dx_out *o, const char *fmt, ...)
 {
@@ -108,8 +109,8 @@ dx_out_printf(struct dx_out *o, const char *fmt, ...)
 }
 
 /* Pushes buffered bytes out; a stream error seen earlier counts too. */
-void
-dx_out_flush(struct dx_out *o)
+static void
+out_flush(struct dx_out *o)
 {
 	if (o->wfail)
 		return;
@@ -123,7 +124,7 @@ out_dump_cb(const char *buf, size_t size, void *arg)
 {
 	struct dx_out *o = arg;
 
-	dx_out_write(o, buf, size);
+	out_write(o, buf, size);
 	return o->wfail ? -1 : 0;
 }
 
@@ -138,18 +139,36 @@ out_dump(struct dx_out *o, const json_t *v, size_t flags)
 		return -1;
 	if (json_dump_callback(v, out_dump_cb, o, flags) == -1)
 		return -1;
-	dx_out_write(o, "\n", 1);
+	out_write(o, "\n", 1);
 	return o->wfail ? -1 : 0;
 }
 
 /* Sets err for a failure of the output: DX_OUTPUT for a write, else OOM. */
-int
-dx_out_fail(const struct dx_out *o, struct dx_err *err)
+static int
+out_error(const struct dx_out *o, struct dx_err *err)
 {
 	if (o->wfail)
 		return dx_err_set(err, DX_OUTPUT, "cannot write the results: %s",
 		    strerror(o->werrno));
 	return dx_err_set(err, DX_INTERNAL, "out of memory");
+}
+
+void
+dx_out_write(struct dx_out *o, const void *p, size_t n)
+{
+	out_write(o, p, n);
+}
+
+void
+dx_out_flush(struct dx_out *o)
+{
+	out_flush(o);
+}
+
+int
+dx_out_fail(const struct dx_out *o, struct dx_err *err)
+{
+	return out_error(o, err);
 }
 
 static size_t
@@ -220,7 +239,7 @@ out_jsonl_drone(struct dx_out *o, const char *name, json_t *obj)
 	/* One line per drone, whatever --pretty says: it is a stream. */
 	if (out_dump(o, line, JSON_COMPACT) == -1)
 		goto out;
-	dx_out_flush(o);
+	out_flush(o);
 	rc = o->wfail ? -1 : 0;
 out:
 	json_decref(line);
@@ -270,7 +289,7 @@ out:
 	json_decref(obj);
 	out_progress(o);
 	if (rc == -1)
-		dx_out_fail(o, err);
+		out_error(o, err);
 	return rc;
 }
 
@@ -317,7 +336,7 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 
 	out_progress_erase(o);
 	if (o->wfail)
-		return dx_out_fail(o, err);
+		return out_error(o, err);
 	if (o->opts.format == DX_FMT_TEXT)
 		return dx_out_text_finish(o, sum, elapsed_ms, err);
 	if ((doc = out_head(o, sum, elapsed_ms)) == NULL)
@@ -341,12 +360,12 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 	if (out_dump(o, doc, o->opts.format == DX_FMT_JSONL ?
 	    JSON_COMPACT : out_flags(o)) == -1)
 		goto out;
-	dx_out_flush(o);
+	out_flush(o);
 	rc = o->wfail ? -1 : 0;
 out:
 	json_decref(doc);
 	if (rc == -1)
-		dx_out_fail(o, err);
+		out_error(o, err);
 	return rc;
 }
 
@@ -440,7 +459,7 @@ out_list_write(FILE *f, const json_t *v, bool pretty, struct dx_err *err)
 	o.opts.pretty = pretty;
 	/* A write that fails (full disk, closed pipe) is exit 3, never 0. */
 	if (out_dump(&o, v, out_flags(&o)) == 0)
-		dx_out_flush(&o);
+		out_flush(&o);
 	if (o.wfail)
 		return dx_err_set(err, DX_OUTPUT, "cannot write the list: %s",
 		    strerror(o.werrno));
