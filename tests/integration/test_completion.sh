@@ -165,6 +165,9 @@ expect "dronex exec -i $work/missing.json -w we"
 expect "dronex exec --format " json jsonl text
 expect "dronex exec --format=te" text
 expect "dronex status --format " json prometheus
+expect "dronex wait --format " json jsonl
+has "dronex serve --" --spool --idle-timeout --max-sessions --fanout
+has "dronex submit --" --spool --priority --drones
 expect "dronex exec --host-key-check a" accept-new
 expect "dronex exec --shard a" auto
 expect "dronex exec --fanout "
