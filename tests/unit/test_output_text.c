@@ -204,6 +204,30 @@ Test(output_text, control_bytes_and_escapes_from_a_drone_are_shown_escaped)
 	free(t.text);
 }
 
+Test(output_text, malformed_utf8_is_escaped_byte_by_byte_and_good_utf8_kept)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "over \xc0\xaf\n", "over \\xc0\\xaf\n" },
+		{ "surrogate \xed\xa0\x80\n", "surrogate \\xed\\xa0\\x80\n" },
+		{ "cut \xe2\x9c\n", "cut \\xe2\\x9c\n" },
+		{ "lone \x80 cont\n", "lone \\x80 cont\n" },
+		{ "emoji \xf0\x9f\x98\x80 ok\n", "emoji \xf0\x9f\x98\x80 ok\n" },
+		{ "lrm \xe2\x80\x8e kept, isolate \xe2\x81\xa6\n",
+		    "lrm \xe2\x80\x8e kept, isolate \\u2066\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *outs[] = { cases[i].in };
+		struct ot t;
+
+		ot_open(&t, 1, NULL, false);
+		ot_drone(&t, 0, "u", DX_ST_OK, DX_OK, NULL, outs, 1);
+		ot_finish(&t, 1, 0, 0);
+		cr_expect(strstr(t.text, cases[i].want) != NULL, "case %zu: %s", i, t.text);
+		free(t.text);
+	}
+}
+
 Test(output_text, a_binary_stream_is_summarised)
 {
 	char bin[200];
