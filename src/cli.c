@@ -39,6 +39,7 @@ static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
 "                     [--pretty]\n"
+"       dronex merge  [--pretty] [-q] RESULT.json...   (join shard results)\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -79,6 +80,10 @@ static const char cli_usage[] =
 "      --keepalive S        SSH keepalive interval on silent calls (default 15, 0 off)\n"
 "      --stdin FILE|-       send FILE's bytes (read once, at most 64 MiB) to\n"
 "                           every call's stdin; without it stdin is closed\n"
+"\n"
+"Merge (the results of exec --shard K/N, json or jsonl, into one document;\n"
+"  all N shards of one run, each once; exits as one run would have):\n"
+"      dronex merge shard-*.json > all.json\n"
 "\n"
 "List (connects nowhere; prints the selected drones' effective settings):\n"
 "      --explain NAME       each setting of drone NAME with its value and\n"
@@ -767,7 +772,8 @@ dx_cli_main(int argc, char **argv)
 			}
 		}
 	if (out_closed && cmd != NULL &&
-	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0)) {
+	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0 ||
+	    strcmp(cmd, "merge") == 0)) {
 		cli_fail("cannot write the results: stdout is closed");
 		return DX_EXIT_OUTPUT;
 	}
@@ -788,7 +794,9 @@ dx_cli_main(int argc, char **argv)
 		return cli_exec(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cli_list(argc - 1, argv + 1);
-	if (strcmp(cmd, "merge") == 0 || strcmp(cmd, "serve") == 0 ||
+	if (strcmp(cmd, "merge") == 0)
+		return cli_merge(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0 ||
 	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
