@@ -137,3 +137,12 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# "Beyond one machine" (README, man page): the README's Slurm job array on
+# a one-node Slurm started by the test itself (skipped only without the
+# slurm-wlm and munge binaries), and the Kubernetes Indexed Job manifest
+# run index by index as the Job controller would.  Both merge the shards
+# and compare them with one unsharded run; both live here so that
+# tests/run-test starts the suite's sshd for them.
+TESTS += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
+EXTRA_DIST += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
