@@ -6,6 +6,7 @@
 # talked to), submits examples/slurm-array.sh itself with
 # "sbatch --wait --array=0-3", each task running "dronex exec --shard
 # auto" against the suite's sshd (tests/run-test exports DX_TEST_*), then:
+#  0. the README shows that script as the file holds it;
 #  1. every task wrote its shard, K/4 from the task's array id, all with
 #     the same "run" digest, and no drone is in two shards;
 #  2. "dronex merge" of the four exits as a single unsharded run of the
@@ -129,7 +130,17 @@ json.dump(d, open(sys.argv[1], "w"), indent=1)
 PY
 cmd='echo drone says hello; echo $((6 * 7))'
 
-# 1. The array, with the job script exactly as the README shows it.
+# 0. The README shows the job script exactly as examples/ holds it.
+if "$py" - "$DRONEX_SRCDIR/README.md" "$script" <<'PY'
+import sys
+readme, script = (open(p).read() for p in sys.argv[1:3])
+start = readme.index("```bash\n#!/bin/bash\n# examples/slurm-array.sh") + len("```bash\n")
+assert readme[start:readme.index("```", start)] == script
+PY
+then ok "the README shows examples/slurm-array.sh as it is"
+else bad "the README's job script differs from examples/slurm-array.sh"; fi
+
+# 1. The array, with that very job script.
 start=$SECONDS
 if DRONEX="$DRONEX_BIN" DRONEX_INVENTORY="$inv" DRONEX_RESULTS="$work/results" \
     DRONEX_COMMAND="$cmd" timeout 100 sbatch --wait --array=0-3 \
