@@ -447,3 +447,43 @@ Test(merge, a_write_failure_is_exit_3, .timeout = 60)
 	free(inv);
 	free(dir);
 }
+
+Test(merge, natural_name_order_stdin_and_the_least_strict_host_key_check, .timeout = 60)
+{
+	json_t *j = dxh_inv_new(1), *d, *v;
+	char *dir = dxh_tmpdir(), *inv, *s1, *s2, *text;
+	const char *want[] = { "d-001", "web-1", "web-9", "web-10" }, *name;
+	struct dxh_opts o = { 0 };
+	struct dxh_run m;
+	size_t i = 0;
+
+	dxh_inv_add(j, "web-10");
+	dxh_inv_add(j, "web-9");
+	dxh_inv_add(j, "web-1");
+	inv = dxh_inv_write(j);
+	json_decref(j);
+	s1 = mg_save(dir, "s1.json", (const char *[]){ "exec", "-i", inv, "--shard",
+	    "1/2", "--host-key-check", "off", "--", "true", NULL }, 0);
+	s2 = mg_save(dir, "s2.json", (const char *[]){ "exec", "-i", inv, "--shard",
+	    "2/2", "--", "true", NULL }, 0);
+	text = dxh_read_file(s1);
+	o.stdin_text = text;
+	dxh_run_argv(&m, (const char *[]){ "merge", s2, "-", NULL }, &o);
+	cr_assert_eq(m.status, 0, "exit %d, stderr: %s", m.status, m.err);
+	d = json_object_get(dxh_doc(&m), "drones");
+	json_object_foreach(d, name, v) {
+		cr_assert_lt(i, 4, "%s", m.out);
+		cr_expect_str_eq(name, want[i], "drone %zu: %s", i, m.out);
+		i++;
+	}
+	cr_expect_eq(i, 4, "%s", m.out);
+	/* One shard ran with "off": the merged run says so. */
+	cr_expect_str_eq(json_string_value(json_object_get(dxh_doc(&m),
+	    "host_key_check")), "off");
+	dxh_run_free(&m);
+	free(text);
+	free(s1);
+	free(s2);
+	free(inv);
+	free(dir);
+}
