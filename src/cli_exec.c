@@ -232,6 +232,7 @@ cli_exec(int argc, char **argv)
 	char *stdin_data = NULL;
 	size_t stdin_len = 0;
 	char *error = NULL;
+	char digest[17] = "";		/* the run digest, with a shard */
 	int64_t t0, wall0;
 	struct timeval tv;
 	int rc = DX_EXIT_USAGE, r;
@@ -244,7 +245,7 @@ cli_exec(int argc, char **argv)
 		cli_fail("option '%s' does nothing for 'dronex exec'", o.list_only);
 		goto out;
 	}
-	if (cli_resolve(&o, &inv, &idx, &targets, &n) == -1)
+	if (cli_resolve_run(&o, &inv, &idx, &targets, &n, digest) == -1)
 		goto out;
 	if (o.command == NULL) {
 		size_t with_calls = 0;
@@ -310,6 +311,7 @@ cli_exec(int argc, char **argv)
 	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
+	oo.run = digest[0] != '\0' ? digest : NULL;
 	gettimeofday(&tv, NULL);
 	wall0 = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 	oo.started_ms = wall0;

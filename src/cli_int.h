@@ -79,9 +79,17 @@ void	cli_opts_release(struct cli_opts *);
  */
 int	cli_resolve(const struct cli_opts *, struct dx_inventory *, size_t **idx,
 	    struct dx_target **targets, size_t *n);
+/*
+ * cli_resolve(), and for a sharded run (--shard) the run's digest in run
+ * (16 hex digits, the document's "run"; untouched without a shard or when
+ * run is NULL).
+ */
+int	cli_resolve_run(const struct cli_opts *, struct dx_inventory *,
+	    size_t **idx, struct dx_target **targets, size_t *n, char run[17]);
 /* Releases and frees n targets (NULL: nothing). */
 void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
 int	cli_list(int argc, char **argv);
+int	cli_merge(int argc, char **argv);
 
 #endif

@@ -295,7 +295,7 @@ out:
 
 /*
  * The top-level fields (json document, jsonl summary line): dronex,
- * started, elapsed_ms, host_key_check, shard (when set), summary.
+ * started, elapsed_ms, host_key_check, shard and run (when set), summary.
  */
 static json_t *
 out_head(const struct dx_out *o, const struct dx_summary *sum, int64_t elapsed_ms)
@@ -314,7 +314,9 @@ out_head(const struct dx_out *o, const struct dx_summary *sum, int64_t elapsed_m
 	    json_object_set_new(doc, "host_key_check",
 	    dx_json_text(o->opts.host_key_check)) == -1 ||
 	    (o->opts.shard != NULL &&
-	    json_object_set_new(doc, "shard", dx_json_text(o->opts.shard)) == -1))
+	    json_object_set_new(doc, "shard", dx_json_text(o->opts.shard)) == -1) ||
+	    (o->opts.run != NULL &&
+	    json_object_set_new(doc, "run", dx_json_text(o->opts.run)) == -1))
 		goto fail;
 	s = json_pack("{s:I, s:I, s:I, s:I}", "drones", (json_int_t)sum->drones,
 	    "ok", (json_int_t)sum->ok, "failed", (json_int_t)sum->failed,

@@ -38,6 +38,7 @@ struct dx_out_opts {
 	int64_t		 started_ms;	/* CLOCK_REALTIME ms */
 	size_t		 ndrones;
 	const char	*shard;		/* "K/N" when the run is a shard, else NULL */
+	const char	*run;		/* the run digest of a shard, else NULL */
 	FILE		*stream;	/* where results go (required) */
 	/*
 	 * text: own_calls[index] is how many of drone index's calls are its
