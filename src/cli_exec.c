@@ -374,23 +374,15 @@ cli_exec(int argc, char **argv)
 		goto out;
 	}
 	/* Names and messages may hold what a drone sent: escaped here too. */
-	if (error != NULL && o.quiet) {
-		fputs("dronex: ", stderr);
-		dx_out_put_escaped(stderr, error);
-		fputc('\n', stderr);
-	} else if (error != NULL)
+	if (error != NULL && o.quiet)
+		dx_out_error_line(stderr, error);
+	else if (error != NULL)
 		for (size_t i = 0; i < n; i++) {
 			const struct dx_outcome *oc = dx_queue_outcome(q, i);
 
-			if (oc->status == DX_ST_OK)
-				continue;
-			fputs("dronex: drone ", stderr);
-			dx_out_put_escaped(stderr, dx_queue_job(q, i)->name);
-			fprintf(stderr, " %s: %s: ",
-			    oc->status == DX_ST_SKIPPED ? "skipped" : "failed",
-			    dx_kind_name(oc->error.kind));
-			dx_out_put_escaped(stderr, oc->error.msg);
-			fputc('\n', stderr);
+			if (oc->status != DX_ST_OK)
+				dx_out_failure_line(stderr, dx_queue_job(q, i)->name,
+				    oc->status, oc->error.kind, oc->error.msg);
 		}
 	/* The summary decides, not the message (NULL when out of memory). */
 	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;

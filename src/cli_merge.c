@@ -604,13 +604,12 @@ merge_emit(struct merge_in *in, size_t nin, struct merge_drone *d, size_t nd,
 		goto out;
 	}
 	if (error != NULL && quiet)
-		cli_fail("%s", error);
+		dx_out_error_line(stderr, error);
 	else if (error != NULL)
 		for (i = 0; i < nd; i++)
 			if (d[i].status != DX_ST_OK)
-				fprintf(stderr, "dronex: drone %s %s: %s: %s\n", d[i].name,
-				    d[i].status == DX_ST_SKIPPED ? "skipped" : "failed",
-				    dx_kind_name(d[i].kind), d[i].msg);
+				dx_out_failure_line(stderr, d[i].name, d[i].status,
+				    d[i].kind, d[i].msg);
 	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;
 	goto out;
 oom:

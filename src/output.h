@@ -74,6 +74,15 @@ void		 dx_out_progress_stop(struct dx_out *);
  * that is not UTF-8 escaped, as --format text shows them ("\x1b", "\r").
  */
 void		 dx_out_put_escaped(FILE *f, const char *s);
+/*
+ * The consolidated error on stderr (SPEC section 5), escaped: with quiet
+ * the one line "dronex: ERROR", else one line per drone that is not ok,
+ * "dronex: drone NAME failed: KIND: MESSAGE" ("skipped" for skipped ones).
+ * exec, merge and wait print it the same way through this.
+ */
+void		 dx_out_error_line(FILE *f, const char *error);
+void		 dx_out_failure_line(FILE *f, const char *name,
+		    enum dx_status, enum dx_kind, const char *msg);
 /* Prints the document (json, text) or the summary line (jsonl); as above. */
 int		 dx_out_finish(struct dx_out *, const struct dx_summary *,
 		    const char *error, int64_t elapsed_ms, struct dx_err *);

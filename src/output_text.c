@@ -249,6 +249,26 @@ dx_out_put_escaped(FILE *f, const char *s)
 	text_puts(&o, s);
 }
 
+void
+dx_out_error_line(FILE *f, const char *error)
+{
+	fputs("dronex: ", f);
+	dx_out_put_escaped(f, error);
+	fputc('\n', f);
+}
+
+void
+dx_out_failure_line(FILE *f, const char *name, enum dx_status st,
+    enum dx_kind kind, const char *msg)
+{
+	fputs("dronex: drone ", f);
+	dx_out_put_escaped(f, name);
+	fprintf(f, " %s: %s: ", st == DX_ST_SKIPPED ? "skipped" : "failed",
+	    dx_kind_name(kind));
+	dx_out_put_escaped(f, msg);
+	fputc('\n', f);
+}
+
 /*
  * What a drone printed in calls [from, ncalls): stdout then stderr per
  * call, each ending in a newline.  A buffer cut by --max-output loses a
