@@ -34,7 +34,8 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_library \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
-	tests/integration/test_scale
+	tests/integration/test_scale \
+	tests/integration/test_merge
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -120,9 +121,18 @@ tests_integration_test_sshconf_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_scale_SOURCES = tests/integration/test_scale.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_scale_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_merge_SOURCES = tests/integration/test_merge.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_merge_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_merge_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+
+# --format text, colour and the progress line, under a pseudo-terminal.
+DX_INTEGRATION_TESTS += tests/integration/test_text
+tests_integration_test_text_SOURCES = tests/integration/test_text.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_text_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_text_LDADD = $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
@@ -140,6 +150,19 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# "Beyond one machine" (README, man page): the README's Slurm job array on
+# a one-node Slurm started by the test itself (skipped only without the
+# slurm-wlm and munge binaries), and the Kubernetes Indexed Job manifest
+# run index by index as the Job controller would.  Both merge the shards
+# and compare them with one unsharded run; both live here so that
+# tests/run-test starts the suite's sshd for them.
+TESTS += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
+EXTRA_DIST += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
+
+# Bash completion (completion/dronex) run in bash against this dronex.
+TESTS += tests/integration/test_completion.sh
+EXTRA_DIST += tests/integration/test_completion.sh
 
 # ssh_config read as OpenSSH reads it: dronex list --explain against ssh -G
 # for a set of configs and host names (no sshd needed; run-test starts one).

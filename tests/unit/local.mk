@@ -15,6 +15,7 @@ DX_UNIT_TESTS = \
 	tests/unit/test_queue_error \
 	tests/unit/test_utf8 \
 	tests/unit/test_output_doc \
+	tests/unit/test_output_text \
 	tests/unit/test_killscript \
 	tests/unit/test_signame \
 	tests/unit/test_fmt
@@ -52,9 +53,12 @@ tests_unit_test_queue_error_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_queue_error_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_utf8_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_utf8_LDADD = $(DX_UNIT_LDADD)
-tests_unit_test_output_doc_SOURCES = tests/unit/test_output_doc.c src/output.c
+tests_unit_test_output_doc_SOURCES = tests/unit/test_output_doc.c src/output.c src/output_text.c
 tests_unit_test_output_doc_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_output_doc_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_output_text_SOURCES = tests/unit/test_output_text.c src/output.c src/output_text.c
+tests_unit_test_output_text_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_output_text_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_signame_CFLAGS = $(DX_UNIT_CFLAGS)
