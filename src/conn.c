@@ -313,8 +313,9 @@ conn_keepalive(struct dx_conn *c, int64_t now, struct dx_err *err)
 	if (c->ka_unanswered >= c->target->server_alive_count_max) {
 		dx_conn_mark_dead(c);
 		return dx_err_set(err, DX_CONNECTION_LOST, "connection to %s lost%s: "
-		    "no answer to %d keepalives", c->hp, c->what,
-		    c->target->server_alive_count_max);
+		    "no answer to %d keepalive%s", c->hp, c->what,
+		    c->target->server_alive_count_max,
+		    c->target->server_alive_count_max == 1 ? "" : "s");
 	}
 	c->ka_unanswered++;
 	rc = libssh2_keepalive_send(c->s, &next);

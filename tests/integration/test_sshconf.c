@@ -26,6 +26,7 @@
 
 #include <criterion/criterion.h>
 
+#include "faults_util.h"
 #include "harness.h"
 
 #ifndef DX_SSHD_TEST
@@ -559,5 +560,47 @@ Test(sshconf, strict_host_key_checking_no_is_reported_in_the_results, .timeout =
 	free(text);
 	free(conf);
 	free(empty);
+	free(dir);
+}
+
+Test(sshconf, server_alive_count_max_bounds_unanswered_keepalives, .timeout = 40)
+{
+	struct dxh_proc p;
+	struct dxh_run r;
+	char *dir = sc_cwd(), *conf;
+	const char *msg;
+	pid_t sleeper, sshd = -1;
+	bool stop_ok;
+
+	cr_assert_eq(dxh_count_procs("sleep 20.613"), 0, "a 'sleep 20.613' is "
+	    "already running");
+	conf = sc_alias_config(dir, "config", "alias1",
+	    "  ServerAliveInterval 1\n  ServerAliveCountMax 1\n");
+	{
+		const char *av[] = { "exec", "-w", "alias1", "--ssh-config", conf,
+		    "--", "sleep 20.613", NULL };
+
+		dxh_start(&p, av, &(struct dxh_opts){ .timed = true, .timeout = 30 });
+	}
+	sleeper = fu_session_of("sleep 20.613", 10, &sshd);
+	cr_assert(sleeper > 0, "no 'sleep 20.613' under a session of the test sshd");
+	while (dxh_now() - p.start < 1.5)
+		dxh_pump(&p, 50);
+	stop_ok = fu_signal_if(sshd, "sshd: ", SIGSTOP) == 0;
+	dxh_finish(&p, &r);
+	fu_signal_if(sshd, "sshd: ", SIGKILL);
+	fu_signal_if(sshd, "sshd: ", SIGCONT);
+	fu_signal_if(sleeper, "sleep 20.613", SIGKILL);
+	cr_assert(stop_ok, "could not stop sshd %d", (int)sshd);
+	cr_expect_eq(r.status, 1, "exit %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_kind(&r, "alias1"), "connection_lost", "%s", r.out);
+	msg = json_string_value(json_object_get(json_object_get(
+	    dxh_drone(&r, "alias1"), "error"), "message"));
+	/* One unanswered keepalive, not the default three. */
+	cr_expect(msg != NULL && strstr(msg, "no answer to 1 keepalive") != NULL,
+	    "%s", msg ? msg : r.out);
+	cr_expect_leq(r.wall, 15.0, "took %.2f s", r.wall);
+	dxh_run_free(&r);
+	free(conf);
 	free(dir);
 }
