@@ -5,8 +5,8 @@
  * The target's identity files come first (read once per run and signed
  * with here when they are unencrypted ed25519 keys: identity.c), then the
  * ssh-agent's keys (agent.c, every wait bounded by the same budget,
- * deadline and abort pipe as the socket's; none when the target says
- * IdentitiesOnly), then, when the target names no file (as OpenSSH does),
+ * deadline and abort pipe as the socket's; with IdentitiesOnly only those
+ * of the identity files named, as OpenSSH), then, when the target names no file (as OpenSSH does),
  * ~/.ssh/id_ed25519, id_ecdsa and id_rsa.  A failure names every key
  * tried and why each was not used; a server that hangs up after too many
  * refused keys (sshd's MaxAuthTries) is told apart, with the number of
@@ -16,11 +16,14 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "base64.h"
 #include "conn_int.h"
 #include "fdwait.h"
+#include "fileio.h"
 
 /* Appends ", item" (or "item") to a bounded list for messages. */
 static void
@@ -56,6 +59,9 @@ struct auth_log {
 	int	 disc_reason;	/* SSH_MSG_DISCONNECT's reason; 0: none came */
 	char	 disc_msg[128];	/* and its description */
 };
+
+/* Identity files whose keys an IdentitiesOnly target takes from the agent. */
+#define CONN_AUTH_MAX_ALLOW	32
 
 /* SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253 11.1). */
 #define AUTH_DISC_NO_MORE_AUTH	14
@@ -149,16 +155,92 @@ auth_offer(struct dx_conn *c, const char *label, const unsigned char *pub,
  * one was accepted, 1 when none was, -1 with err set when the wait was cut
  * or the session died.
  */
+/*
+ * The public keys an IdentitiesOnly target lets the agent sign with: those
+ * of its identity files, as OpenSSH uses the agent for an IdentityFile
+ * whose key the agent holds (an encrypted key added with ssh-add).  Each
+ * blob comes from the parsed file, else from FILE.pub.
+ */
+struct auth_allow {
+	unsigned char	*blob[CONN_AUTH_MAX_ALLOW];
+	size_t		 len[CONN_AUTH_MAX_ALLOW];
+	size_t		 n;
+};
+
+/* FILE.pub's key blob into a->blob[a->n] (nothing if unreadable). */
+static void
+auth_allow_pub(struct auth_allow *a, const char *path)
+{
+	char pub[PATH_MAX], why[DX_FILE_WHY], *p, *e;
+	struct dx_file f = { 0 };
+	unsigned char *blob;
+	long n;
+	int code;
+
+	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub) ||
+	    dx_file_read(pub, 64 * 1024, &f, &code, why, sizeof(why)) == -1)
+		return;
+	/* "type base64 [comment]" */
+	if ((p = strchr(f.data, ' ')) != NULL) {
+		p++;
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\n' && *e != '\r'; e++)
+			;
+		if ((blob = malloc((size_t)(e - p) / 4 * 3 + 3)) != NULL) {
+			if ((n = dx_base64_decode(p, (size_t)(e - p), blob)) > 4) {
+				a->blob[a->n] = blob;
+				a->len[a->n++] = (size_t)n;
+			} else
+				free(blob);
+		}
+	}
+	dx_file_wipe(&f);
+}
+
+static void
+auth_allow_init(struct auth_allow *a, struct dx_conn *c)
+{
+	const struct dx_target *t = c->target;
+	const struct dx_identity *id;
+
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < t->nidentities && a->n < CONN_AUTH_MAX_ALLOW; i++) {
+		id = dx_identities_get(&c->shared->ids, t->identities[i]);
+		if (id != NULL && id->pub != NULL &&
+		    (a->blob[a->n] = malloc(id->publen)) != NULL) {
+			memcpy(a->blob[a->n], id->pub, id->publen);
+			a->len[a->n++] = id->publen;
+		} else
+			auth_allow_pub(a, t->identities[i]);
+	}
+}
+
+static void
+auth_allow_release(struct auth_allow *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->blob[i]);
+	a->n = 0;
+}
+
+static bool
+auth_allowed(const struct auth_allow *a, const unsigned char *blob, size_t len)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->len[i] == len && memcmp(a->blob[i], blob, len) == 0)
+			return true;
+	return false;
+}
+
 static int
-auth_agent(struct dx_conn *c, int64_t until, struct auth_log *log,
-    struct dx_err *err)
+auth_agent(struct dx_conn *c, int64_t until, const struct auth_allow *allow,
+    struct auth_log *log, struct dx_err *err)
 {
 	struct dx_agent_signer sg;
 	struct dx_agent *ag = NULL;
 	const unsigned char *blob;
 	char extra[32], tbuf[32];
 	void *abstract = &sg;
-	size_t n, len;
+	size_t n, len, nskipped = 0;
 	int r, rc = 1;
 
 	snprintf(c->what, sizeof(c->what), " asking the ssh-agent for keys to "
@@ -179,12 +261,16 @@ auth_agent(struct dx_conn *c, int64_t until, struct auth_log *log,
 	    c->hp);
 	n = dx_agent_nkeys(ag);
 	for (size_t i = 0; i < n && rc == 1; i++) {
+		blob = dx_agent_key(ag, i, &len);
+		if (allow != NULL && !auth_allowed(allow, blob, len)) {
+			nskipped++;
+			continue;
+		}
 		memset(&sg, 0, sizeof(sg));
 		sg.agent = ag;
 		sg.key = i;
 		sg.until = until;
 		sg.ctl = c->ctl;
-		blob = dx_agent_key(ag, i, &len);
 		rc = auth_offer(c, "agent", blob, len, dx_agent_sign, &abstract,
 		    NULL, until, log, err);
 		/* The agent, not the server, ran out of time or was cut. */
@@ -198,7 +284,8 @@ auth_agent(struct dx_conn *c, int64_t until, struct auth_log *log,
 			rc = -1;
 		}
 	}
-	if (rc == 1) {
+	if (rc == 1 && n - nskipped > 0) {
+		n -= nskipped;
 		snprintf(extra, sizeof(extra), " (%zu key%s)", n, n == 1 ? "" : "s");
 		auth_note(log->tried, sizeof(log->tried), "agent", extra);
 	}
@@ -313,8 +400,18 @@ auth_keys(struct dx_conn *c, int64_t until, struct auth_log *logp,
 		if ((r = auth_file(c, named[i], false, until, log, err)) != 1)
 			return r;
 	if (c->shared->agent != NULL && !d->identities_only &&
-	    (r = auth_agent(c, until, log, err)) != 1)
+	    (r = auth_agent(c, until, NULL, log, err)) != 1)
 		return r;
+	/* IdentitiesOnly: only the agent's keys of the files named. */
+	if (c->shared->agent != NULL && d->identities_only && nnamed > 0) {
+		struct auth_allow allow;
+
+		auth_allow_init(&allow, c);
+		r = allow.n > 0 ? auth_agent(c, until, &allow, log, err) : 1;
+		auth_allow_release(&allow);
+		if (r != 1)
+			return r;
+	}
 	for (size_t i = 0; nnamed == 0 && c->shared->home != NULL && i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/.ssh/%s", c->shared->home,
 		    defaults[i]);

@@ -387,6 +387,32 @@ Test(sshconf, identity_files_come_before_the_agent, .timeout = 40)
 	}
 	dxh_run_free(&r);
 	free(conf);
+
+	/*
+	 * IdentitiesOnly yes with an encrypted identity file whose key the
+	 * agent holds: the agent signs for that file, as with OpenSSH.
+	 */
+	{
+		char cmd[2048], *enc;
+		const char *argv[] = { "exec", "-w", "alias1", "--ssh-config", NULL,
+		    "--", "echo \"$DX_AUTH_KEY\"", NULL };
+
+		cr_assert(asprintf(&enc, "%s/encrypted_ed25519", dir) > 0);
+		snprintf(cmd, sizeof(cmd), "install -m 600 '%s' '%s' && "
+		    "cp '%s.pub' '%s.pub' && ssh-keygen -q -p -P '' -N secret "
+		    "-f '%s' >/dev/null", dxh_env("DX_TEST_KEY"), enc,
+		    dxh_env("DX_TEST_KEY"), enc, enc);
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		conf = sc_identity_config(dir, enc, "  IdentitiesOnly yes\n");
+		argv[4] = conf;
+		sc_run_agent(&r, argv, sock);
+		cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+		cr_expect_str_eq(dxh_call_str(&r, "alias1", 0, "stdout"),
+		    "ed25519\n", "%s", r.out);
+		dxh_run_free(&r);
+		free(conf);
+		free(enc);
+	}
 	sc_agent_stop(agent);
 	free(sock);
 	free(dir);
