@@ -77,9 +77,12 @@ void	dx_sshconf_host_release(struct dx_sshconf_host *);
 /*
  * Reads one file into conf as OpenSSH would: user says whether relative
  * Include paths are relative to ~/.ssh (true) or /etc/ssh; must_exist
- * makes a missing file an error (ssh -F).  0, or -1 with err set
- * (DX_USAGE: "FILE:LINE: keyword 'Port': ...").  Used by dx_sshconf_load()
- * and by tests that want their own system file.
+ * makes a missing file an error (ssh -F).  A user file that need not
+ * exist (~/.ssh/config) and every included file must not be writable by
+ * group or others nor owned by another user than root or us, as ssh
+ * checks them.  0, or -1 with err set (DX_USAGE: "FILE:LINE: keyword
+ * 'Port': ...").  Used by dx_sshconf_load() and by tests that want their
+ * own system file.
  */
 int	dx_sshconf_read(struct dx_sshconf *conf, const char *path, bool user,
 	    bool must_exist, struct dx_err *err);
