@@ -30,7 +30,7 @@ struct su_serve {
 	char		*inv;		/* the inventory serve reads */
 };
 
-static char *
+static __attribute__((unused)) char *
 su_path(const char *spool, const char *sub, const char *name)
 {
 	char *p;
@@ -42,7 +42,7 @@ su_path(const char *spool, const char *sub, const char *name)
 	return p;
 }
 
-static bool
+static __attribute__((unused)) bool
 su_exists(const char *spool, const char *sub, const char *name)
 {
 	char *p = su_path(spool, sub, name);
@@ -54,7 +54,7 @@ su_exists(const char *spool, const char *sub, const char *name)
 }
 
 /* Runs a client (argv as for dxh_start), pumping serve's log meanwhile. */
-static void
+static __attribute__((unused)) void
 su_client(struct su_serve *s, struct dxh_run *r, const char *const *argv,
     double timeout)
 {
@@ -72,7 +72,7 @@ su_client(struct su_serve *s, struct dxh_run *r, const char *const *argv,
 }
 
 /* Lets serve run (its log read) for ms. */
-static void
+static __attribute__((unused)) void
 su_pump(struct su_serve *s, int ms)
 {
 	double end = dxh_now() + ms / 1000.0;
@@ -85,7 +85,7 @@ su_pump(struct su_serve *s, int ms)
 }
 
 /* A spool directory path in a fresh test directory (not created). */
-static void
+static __attribute__((unused)) void
 su_init(struct su_serve *s, int ndrones)
 {
 	json_t *inv;
@@ -143,7 +143,7 @@ su_stop(struct su_serve *s, struct dxh_run *log)
 	cr_expect_eq(log->status, 0, "serve exit %d, log:\n%s", log->status, log->err);
 }
 
-static void
+static __attribute__((unused)) void
 su_free(struct su_serve *s)
 {
 	if (s->running) {
@@ -159,7 +159,7 @@ su_free(struct su_serve *s)
 }
 
 /* "dronex submit --spool SPOOL args... " that must print an id. */
-static char *
+static __attribute__((unused)) char *
 su_submit(struct su_serve *s, const char *const *args)
 {
 	const char *argv[40] = { "submit", "--spool", s->spool };
@@ -180,7 +180,7 @@ su_submit(struct su_serve *s, const char *const *args)
 }
 
 /* Writes a file straight into the spool (as a client in any language may). */
-static void
+static __attribute__((unused)) void
 su_put(const char *spool, const char *sub, const char *name, const char *text,
     mode_t mode)
 {
