@@ -37,7 +37,8 @@ src_libdronex_core_la_SOURCES = \
 	src/conn.c src/conn.h src/conn_int.h src/conn_auth.c \
 	src/call.c src/call.h \
 	src/ssh_exec.c src/ssh_exec.h \
-	src/spool.c src/spool.h src/request.c src/request.h \
+	src/spool.c src/spool.h src/spool_int.h src/spool_lock.c src/spool_journal.c \
+	src/request.c src/request.h \
 	src/pool.c src/pool.h src/throttle.c src/throttle.h
 
 # The installed libdronex (shared and static), made of the same objects.
