@@ -492,7 +492,7 @@ spool_wait(int argc, char **argv)
 	int rc = DX_EXIT_USAGE, r;
 
 	if ((r = cli_spool_parse(argc, argv, SO_TIMEOUT | SO_FORMAT | SO_PRETTY |
-	    SO_QUIET, 1, "wait --spool DIR ID [--timeout S] [--format json|jsonl] "
+	    SO_QUIET, 1, "wait --spool DIR ID [--timeout S] [--format json|jsonl|text] "
 	    "[--pretty] [-q]", &o)) != 0)
 		return r == 1 ? DX_EXIT_OK : DX_EXIT_USAGE;
 	id = o.args[0];
@@ -500,9 +500,11 @@ spool_wait(int argc, char **argv)
 		fmt = DX_FMT_JSON;
 	else if (o.format != NULL && strcmp(o.format, "jsonl") == 0)
 		fmt = DX_FMT_JSONL;
+	else if (o.format != NULL && strcmp(o.format, "text") == 0)
+		fmt = DX_FMT_TEXT;
 	else if (o.format != NULL) {
-		cli_fail("option '--format': '%s' is not json or jsonl (wait prints "
-		    "serve's JSON result)", o.format);
+		cli_fail("option '--format': '%s' is not json, jsonl or text",
+		    o.format);
 		return DX_EXIT_USAGE;
 	}
 	if (cli_spool_check_id(id) == -1 || (sp = cli_spool_open(o.spool, false)) == NULL)
