@@ -343,6 +343,8 @@ fail:
 	return -1;
 }
 
+static void	serve_admit_waiting(struct serve *);
+
 /* The live request called id, or NULL. */
 static struct serve_req *
 serve_find(struct serve *s, const char *id)
@@ -530,8 +532,6 @@ serve_intake(struct serve *s, const char *sub, const char *id)
 	    r->njobs, r->r.ncalls, r->priority);
 	serve_live_add(s, r);
 	s->dirty = true;
-	if (!s->paused && !s->draining)
-		serve_admit(s, r);
 }
 
 static void
@@ -565,6 +565,7 @@ serve_scan_requests(struct serve *s, const char *sub)
 	for (size_t i = 0; i < n; i++)
 		serve_intake(s, sub, names[i]);
 	dx_spool_names_free(names, n);
+	serve_admit_waiting(s);
 }
 
 static void
@@ -597,6 +598,47 @@ serve_scan_aborts(struct serve *s)
 	dx_spool_names_free(names, n);
 }
 
+static int
+serve_cmp_req(const void *a, const void *b)
+{
+	const struct serve_req *x = *(struct serve_req *const *)a;
+	const struct serve_req *y = *(struct serve_req *const *)b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Admits every request that waits (after a resume, or at start): highest
+ * priority first, then arrival, so that the first to take a free drone
+ * is the one that should.
+ */
+static void
+serve_admit_waiting(struct serve *s)
+{
+	struct serve_req **v;
+	size_t n = 0, k = 0;
+
+	if (s->paused || s->draining)
+		return;
+	pthread_mutex_lock(&s->mu);
+	for (struct serve_req *r = s->live; r != NULL; r = r->next)
+		n += !r->admitted && !r->aborted;
+	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL) {
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	for (struct serve_req *r = s->live; r != NULL; r = r->next)
+		if (!r->admitted && !r->aborted)
+			v[k++] = r;
+	pthread_mutex_unlock(&s->mu);
+	qsort(v, n, sizeof(*v), serve_cmp_req);
+	for (k = 0; k < n; k++)
+		serve_admit(s, v[k]);
+	free(v);
+}
+
 /* Applies one control document; 0, or -1 with err saying why not. */
 static int
 serve_control_apply(struct serve *s, json_t *c, struct dx_err *err)
@@ -614,10 +656,7 @@ serve_control_apply(struct serve *s, json_t *c, struct dx_err *err)
 	}
 	if (strcmp(op, "resume") == 0) {
 		s->paused = false;
-		if (!s->draining)
-			for (struct serve_req *r = s->live; r != NULL; r = r->next)
-				if (!r->admitted)
-					serve_admit(s, r);
+		serve_admit_waiting(s);
 		return 0;
 	}
 	if (strcmp(op, "resize") == 0) {

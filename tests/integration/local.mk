@@ -33,7 +33,9 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_library \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
-	tests/integration/test_scale
+	tests/integration/test_scale \
+	tests/integration/test_serve \
+	tests/integration/test_serve_crash
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -41,6 +43,12 @@ DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
 DX_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 DX_INTEGRATION_LDADD = $(JANSSON_LIBS) $(CRITERION_LIBS)
 
+tests_integration_test_serve_SOURCES = tests/integration/test_serve.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_serve_crash_SOURCES = tests/integration/test_serve_crash.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_crash_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_crash_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
