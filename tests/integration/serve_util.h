@@ -125,8 +125,12 @@ srv_exists(const struct srv *s, const char *sub, const char *name)
 static __attribute__((unused)) void
 srv_pump(struct srv *s, int ms)
 {
-	if (!s->running || !dxh_pump(&s->p, ms))
-		srv_sleep(ms / 1000.0);
+	double end = dxh_now() + ms / 1000.0, left;
+
+	/* dxh_pump() returns at the first output: pump for the whole time. */
+	while ((left = end - dxh_now()) > 0)
+		if (!s->running || !dxh_pump(&s->p, (int)(left * 1000) + 1))
+			srv_sleep(left > 0.02 ? 0.02 : left);
 }
 
 /* A request id as submit makes them, unique in this process. */
