@@ -42,12 +42,16 @@ static const char cli_usage[] =
 "       dronex serve  --spool DIR [-i INV] [exec's options, as defaults]\n"
 "                     [--idle-timeout S] [--max-sessions N]\n"
 "                     [--throttle-failures K] [--throttle-window S]\n"
+"       dronex submit --spool DIR [selection] [options] [--priority P] [-- CMD]\n"
+"       dronex wait   --spool DIR ID [--timeout S] [--format json|jsonl]\n"
+"       dronex abort|status|pause|resume --spool DIR [ID]; resize N; priority ID P\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
 "results as JSON on stdout.  Exit status: 0 all ok, 1 some drone failed or\n"
 "was skipped, 2 usage or inventory error (nothing run), 3 the results could\n"
-"not be written, 130 interrupted (SIGINT, SIGTERM, SIGHUP).\n"
+"not be written, 4 wait timed out (the request was aborted), 130 interrupted\n"
+"(SIGINT, SIGTERM, SIGHUP).\n"
 "\n"
 "Selection (-w, -x and -g add up when repeated):\n"
 "  -i, --inventory FILE     inventory JSON (default $DRONEX_INVENTORY, else\n"
@@ -94,6 +98,11 @@ static const char cli_usage[] =
 "  -q, --quiet              on failure print only the one-line error on stderr\n"
 "      --progress           show progress on stderr (default when it is a terminal)\n"
 "      --no-progress        never show progress\n"
+"\n"
+"Serve clients (--spool DIR, default $DRONEX_SPOOL; man dronex, SERVE MODE):\n"
+"      --priority P         submit: higher starts first (default 0)\n"
+"  wait --timeout S         abort the request after S seconds and exit 4\n"
+"  status --format F        json (default) or prometheus\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n";
@@ -265,7 +274,8 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN
+	OPT_EXPLAIN,
+	OPT_SPOOL, OPT_PRIORITY		/* submit only (cli_spool.c) */
 };
 
 static const struct option cli_longopts[] = {
@@ -295,6 +305,8 @@ static const struct option cli_longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -370,6 +382,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			o->exec_only = cli_opt_name(c);
 		if (c == OPT_EXPLAIN && o->list_only == NULL)
 			o->list_only = "--explain";
+		if (c > 0 && c < CLI_OPT_CODES)
+			o->given[c] = true;
+		/* --spool and --priority belong to submit (cli_spool.c). */
+		if ((c == OPT_SPOOL || c == OPT_PRIORITY) &&
+		    strcmp(argv[0], "submit") != 0) {
+			cli_fail("option '%s' does nothing for 'dronex %s'",
+			    cli_opt_name(c), argv[0]);
+			return -1;
+		}
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -525,6 +546,14 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case OPT_SPOOL:
+			o->spool = optarg;
+			break;
+		case OPT_PRIORITY:
+			if (cli_parse_uint("--priority", optarg, INT_MIN, INT_MAX, &v) == -1)
+				return -1;
+			o->priority = (int)v;
+			break;
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
@@ -572,6 +601,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+bool
+cli_given(const struct cli_opts *o, const char *longname)
+{
+	for (const struct option *lo = cli_longopts; lo->name != NULL; lo++)
+		if (strcmp(lo->name, longname) == 0)
+			return lo->val > 0 && lo->val < CLI_OPT_CODES && o->given[lo->val];
+	return false;
 }
 
 void
@@ -711,7 +749,9 @@ dx_cli_main(int argc, char **argv)
 			}
 		}
 	if (out_closed && cmd != NULL &&
-	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0)) {
+	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0 ||
+	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	    strcmp(cmd, "status") == 0)) {
 		cli_fail("cannot write the results: stdout is closed");
 		return DX_EXIT_OUTPUT;
 	}
@@ -734,11 +774,13 @@ dx_cli_main(int argc, char **argv)
 		return cli_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
-	if (strcmp(cmd, "merge") == 0 ||
-	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	/* The serve clients (cli_spool.c). */
+	if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0) {
+	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0)
+		return cli_spool(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0) {
 		cli_fail("'%s' is not available in this version yet", cmd);
 		return DX_EXIT_USAGE;
 	}

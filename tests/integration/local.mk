@@ -35,7 +35,10 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_conn \
 	tests/integration/test_scale \
 	tests/integration/test_serve \
-	tests/integration/test_serve_crash
+	tests/integration/test_serve_crash \
+	tests/integration/test_spool_cli \
+	tests/integration/test_spool_serve \
+	tests/integration/test_spool_attack
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -97,6 +100,15 @@ tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_signals_SOURCES = tests/integration/test_cli_signals.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_signals_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_signals_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_cli_SOURCES = tests/integration/test_spool_cli.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_cli_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_serve_SOURCES = tests/integration/test_spool_serve.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_serve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_serve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_attack_SOURCES = tests/integration/test_spool_attack.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_attack_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_attack_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_list_SOURCES = tests/integration/test_list.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_list_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_list_LDADD = $(DX_INTEGRATION_LDADD)
