@@ -39,6 +39,9 @@ static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
 "                     [--pretty]\n"
+"       dronex serve  --spool DIR [-i INV] [exec's options, as defaults]\n"
+"                     [--idle-timeout S] [--max-sessions N]\n"
+"                     [--throttle-failures K] [--throttle-window S]\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -592,46 +595,26 @@ cli_targets_free(struct dx_target *t, size_t n)
 }
 
 int
-cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
-    struct dx_target **targets, size_t *n)
+cli_select(const struct cli_opts *o, const struct dx_inventory *inv,
+    size_t **idx, struct dx_target **targets, size_t *n, struct dx_err *err)
 {
 	struct dx_selection sel;
 	struct dx_target_cli tc;
-	struct dx_err err = { 0 };
-	bool adhoc;
 
 	*idx = NULL;
 	*targets = NULL;
 	*n = 0;
 	memset(&sel, 0, sizeof(sel));
-	/*
-	 * Without an inventory file, "-w a,root@b:2222" names the hosts
-	 * themselves, as pdsh does.
-	 */
-	adhoc = !o->inventory_given && o->ndrones > 0 &&
-	    access(o->inventory, F_OK) == -1 && errno == ENOENT;
-	if (adhoc) {
-		if (dx_select_adhoc(inv, o->drones, o->ndrones, &err) == -1)
-			goto fail;
-	} else if (!o->inventory_given && access(o->inventory, F_OK) == -1 &&
-	    errno == ENOENT) {
-		cli_fail("no inventory: give -i FILE, set DRONEX_INVENTORY, create "
-		    "./drones.json, or name hosts with -w");
-		return -1;
-	} else {
-		if (dx_inventory_load(inv, o->inventory, &err) == -1)
-			goto fail;
-		sel.drones = o->drones;
-		sel.ndrones = o->ndrones;
-	}
+	sel.drones = o->drones;
+	sel.ndrones = o->ndrones;
 	sel.exclude = o->exclude;
 	sel.nexclude = o->nexclude;
 	sel.labels = o->labels;
 	sel.nlabels = o->nlabels;
 	sel.shard_k = o->shard_k;
 	sel.shard_n = o->shard_n;
-	if (dx_select(inv, &sel, idx, n, &err) == -1)
-		goto fail;
+	if (dx_select(inv, &sel, idx, n, err) == -1)
+		return -1;
 	/* One target per selected drone; the options are its top source. */
 	memset(&tc, 0, sizeof(tc));
 	tc.user = o->user;
@@ -644,21 +627,61 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	tc.keepalive_given = o->keepalive_given;
 	tc.keepalive_s = o->keepalive_s;
 	if ((*targets = calloc(*n + 1, sizeof(**targets))) == NULL) {
-		dx_err_set(&err, DX_INTERNAL, "out of memory");
+		dx_err_set(err, DX_INTERNAL, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    NULL, &tc, &err) == -1)
+		    NULL, &tc, err) == -1)
 			goto fail;
 	return 0;
 fail:
-	cli_fail("%s", err.msg);
 	cli_targets_free(*targets, *n);
 	*targets = NULL;
 	free(*idx);
 	*idx = NULL;
 	*n = 0;
+	return -1;
+}
+
+int
+cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
+    struct dx_target **targets, size_t *n)
+{
+	struct dx_err err = { 0 };
+	bool adhoc;
+
+	*idx = NULL;
+	*targets = NULL;
+	*n = 0;
+	/*
+	 * Without an inventory file, "-w a,root@b:2222" names the hosts
+	 * themselves, as pdsh does.
+	 */
+	adhoc = !o->inventory_given && o->ndrones > 0 &&
+	    access(o->inventory, F_OK) == -1 && errno == ENOENT;
+	if (adhoc) {
+		struct cli_opts ao = *o;
+
+		if (dx_select_adhoc(inv, o->drones, o->ndrones, &err) == -1)
+			goto fail;
+		/* The ad-hoc inventory holds exactly the -w drones. */
+		ao.ndrones = 0;
+		if (cli_select(&ao, inv, idx, targets, n, &err) == -1)
+			goto fail;
+		return 0;
+	} else if (!o->inventory_given && access(o->inventory, F_OK) == -1 &&
+	    errno == ENOENT) {
+		cli_fail("no inventory: give -i FILE, set DRONEX_INVENTORY, create "
+		    "./drones.json, or name hosts with -w");
+		return -1;
+	}
+	if (dx_inventory_load(inv, o->inventory, &err) == -1 ||
+	    cli_select(o, inv, idx, targets, n, &err) == -1)
+		goto fail;
+	return 0;
+fail:
+	cli_fail("%s", err.msg);
 	return -1;
 }
 
@@ -709,7 +732,9 @@ dx_cli_main(int argc, char **argv)
 		return cli_exec(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cli_list(argc - 1, argv + 1);
-	if (strcmp(cmd, "merge") == 0 || strcmp(cmd, "serve") == 0 ||
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0 ||
 	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||

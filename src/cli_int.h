@@ -77,9 +77,19 @@ void	cli_opts_release(struct cli_opts *);
  */
 int	cli_resolve(const struct cli_opts *, struct dx_inventory *, size_t **idx,
 	    struct dx_target **targets, size_t *n);
+/*
+ * cli_resolve() without the loading and the printing: resolves o's
+ * selection (-w, -x, -g, --shard) against an inventory already loaded and
+ * one target per selected drone (o's connection options on top).  Fills
+ * as cli_resolve(); 0, or -1 with err set and nothing to free.  serve
+ * resolves each request with it.
+ */
+int	cli_select(const struct cli_opts *, const struct dx_inventory *,
+	    size_t **idx, struct dx_target **targets, size_t *n, struct dx_err *);
 /* Releases and frees n targets (NULL: nothing). */
 void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
 int	cli_list(int argc, char **argv);
+int	cli_serve(int argc, char **argv);	/* cli_serve.c */
 
 #endif
