@@ -265,7 +265,8 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN
+	OPT_EXPLAIN,
+	OPT_SPOOL, OPT_PRIORITY		/* submit only (cli_spool.c) */
 };
 
 static const struct option cli_longopts[] = {
@@ -295,6 +296,8 @@ static const struct option cli_longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -370,6 +373,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			o->exec_only = cli_opt_name(c);
 		if (c == OPT_EXPLAIN && o->list_only == NULL)
 			o->list_only = "--explain";
+		if (c > 0 && c < CLI_OPT_CODES)
+			o->given[c] = true;
+		/* --spool and --priority belong to submit (cli_spool.c). */
+		if ((c == OPT_SPOOL || c == OPT_PRIORITY) &&
+		    strcmp(argv[0], "submit") != 0) {
+			cli_fail("option '%s' does nothing for 'dronex %s'",
+			    cli_opt_name(c), argv[0]);
+			return -1;
+		}
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -525,6 +537,14 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case OPT_SPOOL:
+			o->spool = optarg;
+			break;
+		case OPT_PRIORITY:
+			if (cli_parse_uint("--priority", optarg, INT_MIN, INT_MAX, &v) == -1)
+				return -1;
+			o->priority = (int)v;
+			break;
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
@@ -572,6 +592,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+bool
+cli_given(const struct cli_opts *o, const char *longname)
+{
+	for (const struct option *lo = cli_longopts; lo->name != NULL; lo++)
+		if (strcmp(lo->name, longname) == 0)
+			return lo->val > 0 && lo->val < CLI_OPT_CODES && o->given[lo->val];
+	return false;
 }
 
 void
@@ -711,7 +740,9 @@ dx_cli_main(int argc, char **argv)
 			}
 		}
 	if (out_closed && cmd != NULL &&
-	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0)) {
+	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0 ||
+	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	    strcmp(cmd, "status") == 0)) {
 		cli_fail("cannot write the results: stdout is closed");
 		return DX_EXIT_OUTPUT;
 	}
@@ -734,11 +765,13 @@ dx_cli_main(int argc, char **argv)
 		return cli_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
-	if (strcmp(cmd, "merge") == 0 ||
-	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	/* The serve clients (cli_spool.c). */
+	if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0) {
+	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0)
+		return cli_spool(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0) {
 		cli_fail("'%s' is not available in this version yet", cmd);
 		return DX_EXIT_USAGE;
 	}

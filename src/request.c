@@ -396,7 +396,8 @@ dx_request_parse(struct dx_request *r, const char *json, size_t len,
 	int rc = -1;
 
 	dx_request_init(r);
-	if ((doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+	if ((doc = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr)) == NULL) {
 		dx_err_set(err, DX_USAGE, "%s: not valid JSON: line %d column %d: %s",
 		    c.where, jerr.line, jerr.column, jerr.text);
 		return -1;

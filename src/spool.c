@@ -316,8 +316,14 @@ spool_open_dir(int at, const char *name, const char *where, struct dx_err *err)
 		e = errno;
 		if (e == ELOOP)
 			dx_err_set(err, DX_USAGE, "spool '%s' is a symlink", where);
-		else if (e == ENOTDIR)
-			dx_err_set(err, DX_USAGE, "spool '%s' is not a directory", where);
+		else if (e == ENOTDIR) {
+			struct stat st;
+
+			/* O_DIRECTORY wins over O_NOFOLLOW's ELOOP: say which it is. */
+			dx_err_set(err, DX_USAGE, "spool '%s' is %s", where,
+			    fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+		}
 		else if (e == ENOENT)
 			dx_err_set(err, DX_USAGE, "spool '%s' does not exist (dronex "
 			    "serve --spool creates it)", where);
@@ -939,7 +945,7 @@ dx_spool_journal_open(struct dx_spool *sp, const char *sub, const char *name,
 			return -1;
 		}
 	} else {
-		if ((fd = spool_open_file(sp, sub, name, O_WRONLY | O_APPEND, 0, &st,
+		if ((fd = spool_open_file(sp, sub, name, O_RDWR | O_APPEND, 0, &st,
 		    err)) == -1)
 			return -1;
 		/* A torn last line (a crash mid-write) must not swallow the next. */
