@@ -33,6 +33,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_library \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
+	tests/integration/test_pool \
 	tests/integration/test_scale \
 	tests/integration/test_serve \
 	tests/integration/test_serve_crash \
@@ -136,6 +137,9 @@ tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+tests_integration_test_pool_SOURCES = tests/integration/test_pool.c
+tests_integration_test_pool_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_pool_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
@@ -152,4 +156,14 @@ tests_integration_test_conn_tsan_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPF
 tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
+endif
+
+# test_pool again under ThreadSanitizer (the pool's thread, takes and gives
+# from several threads, hand-overs of one session).
+check_PROGRAMS += tests/integration/test_pool_tsan
+tests_integration_test_pool_tsan_SOURCES = tests/integration/test_pool.c
+tests_integration_test_pool_tsan_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_integration_test_pool_tsan_LDADD = $(DX_LIBS)
+if TSAN
+TESTS += tests/integration/test_pool_tsan
 endif
