@@ -167,3 +167,8 @@ tests_integration_test_pool_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_pool_tsan
 endif
+
+# examples/dronex-serve.service: unit syntax, and systemd-analyze verify
+# when systemd is installed.
+TESTS += tests/integration/test_serve_unit.sh
+EXTRA_DIST += tests/integration/test_serve_unit.sh
