@@ -54,8 +54,9 @@ status_stat(const struct serve_stat *st)
 	if (n > 0 && (v = malloc(n * sizeof(*v))) != NULL) {
 		memcpy(v, st->v, n * sizeof(*v));
 		qsort(v, n, sizeof(*v), status_cmp);
-		p50 = v[(n - 1) / 2];
-		p99 = v[(size_t)((double)(n - 1) * 0.99)];
+		/* Nearest rank: the smallest value with p% of them at or below. */
+		p50 = v[(n * 50 + 99) / 100 - 1];
+		p99 = v[(n * 99 + 99) / 100 - 1];
 		free(v);
 	}
 	return json_pack("{s:I, s:f, s:f, s:f}", "count", (json_int_t)st->count,
