@@ -563,6 +563,12 @@ serve_intake(struct serve *s, const char *sub, const char *id)
 	    r->njobs, r->r.ncalls, r->priority);
 	serve_live_add(s, r);
 	s->dirty = true;
+	/* Aborted before serve read it: it never starts. */
+	if (dx_spool_exists(s->spool, "aborting", id)) {
+		serve_abort(s, r);
+		serve_log("request %s aborted", id);
+		serve_crash(s, "abort-applied");
+	}
 }
 
 static void

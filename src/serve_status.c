@@ -83,11 +83,13 @@ serve_status_write(struct serve *s)
 	json_t *doc, *cooled;
 	char started[80], updated[80], *text;
 
+	pthread_mutex_lock(&s->mu);
 	for (struct serve_req *r = s->live; r != NULL; r = r->next)
 		if (r->state == SR_RUNNING)
 			running++;
 		else if (r->state == SR_PENDING)
 			pending++;
+	pthread_mutex_unlock(&s->mu);
 	if ((cooled = json_array()) == NULL)
 		return;
 	if (s->pool != NULL) {

@@ -494,3 +494,46 @@ Test(serve, one_serve_per_spool_and_an_unsafe_spool_is_refused, .timeout = 60)
 	free(s.spool);
 	free(t.spool);
 }
+
+static bool
+has_cooled(json_t *st)
+{
+	return json_array_size(json_object_get(st, "cooled")) == 1;
+}
+
+Test(serve, a_drone_that_keeps_failing_is_throttled_and_skipped, .timeout = 60)
+{
+	struct srv s = { 0 };
+	json_t *inv = dxh_inv_new(2), *res = NULL, *st;
+	char *path, *spool = srv_spool_dir(), id[80];
+	const char *doc = "{\"dronex_request\": 1, \"selection\": {\"drones\": "
+	    "[\"d-002\"]}, \"calls\": [\"true\"]}";
+
+	dxh_inv_set(inv, "d-002", "port", json_integer(dxh_closed_port()));
+	path = dxh_inv_write(inv);
+	srv_start(&s, spool, path, (const char *[]){ "--throttle-failures", "2",
+	    "--throttle-window", "600", NULL });
+	for (int i = 0; i < 2; i++) {
+		srv_submit(&s, doc, id, sizeof(id));
+		res = srv_result(&s, id, 20);
+		cr_assert(res != NULL);
+		cr_expect_str_eq(srv_drone_kind(res, "d-002"), "connect_refused");
+		json_decref(res);
+	}
+	srv_submit(&s, doc, id, sizeof(id));
+	res = srv_result(&s, id, 20);
+	cr_assert(res != NULL);
+	cr_expect_str_eq(srv_drone_str(res, "d-002", "status"), "skipped");
+	cr_expect_str_eq(srv_drone_kind(res, "d-002"), "throttled");
+	json_decref(res);
+	st = srv_status(&s, has_cooled);
+	cr_expect(has_cooled(st), "status.json lists no cooled drone");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(st, "cooled"), 0), "drone")), "d-002");
+	json_decref(st);
+	srv_stop(&s);
+	json_decref(inv);
+	free(path);
+	free(spool);
+	free(s.spool);
+}
