@@ -378,7 +378,7 @@ serve_loop(struct serve *s, int ino, int sfd)
 		};
 		int64_t now, due;
 		char buf[4096];
-		int timeout;
+		int timeout, rc;
 
 		serve_complete(s);
 		if (scan) {
@@ -398,10 +398,13 @@ serve_loop(struct serve *s, int ino, int sfd)
 			due = now + SERVE_STATUS_MAX_MS;
 		}
 		timeout = (int)(due - now > 0 ? due - now : 0);
-		if (poll(p, 3, timeout) == -1 && errno != EINTR) {
+		if ((rc = poll(p, 3, timeout)) == -1 && errno != EINTR) {
 			serve_log("poll: %s", strerror(errno));
 			return -1;
 		}
+		/* A quiet moment: look again, in case an event was lost. */
+		if (rc == 0)
+			scan = true;
 		if (p[0].revents & POLLIN) {
 			while (read(ino, buf, sizeof(buf)) > 0)
 				;

@@ -537,3 +537,55 @@ Test(serve, a_drone_that_keeps_failing_is_throttled_and_skipped, .timeout = 60)
 	free(spool);
 	free(s.spool);
 }
+
+Test(serve, request_options_stdin_timeout_and_max_failures, .timeout = 60)
+{
+	struct srv s = { 0 };
+	char *inv = inv_path(3), *spool = srv_spool_dir(), a[80], b[80], c[80];
+	json_t *res;
+
+	srv_start(&s, spool, inv, (const char *[]){ "-f", "1", NULL });
+	srv_submit(&s, "{\"dronex_request\": 1, \"selection\": {\"drones\": "
+	    "[\"d-001\"]}, \"calls\": [\"cat\"], \"options\": {\"stdin_base64\": "
+	    "\"aGVsbG8=\"}}", a, sizeof(a));
+	srv_submit(&s, "{\"dronex_request\": 1, \"selection\": {\"drones\": "
+	    "[\"d-002\"]}, \"calls\": [\"sleep 30\"], \"options\": {\"timeout\": 1}}",
+	    b, sizeof(b));
+	/* Fan-out 1: after the first failure no other drone of it starts. */
+	srv_submit(&s, "{\"dronex_request\": 1, \"calls\": [\"false\"], "
+	    "\"options\": {\"max_failures\": 1}}", c, sizeof(c));
+	res = srv_result(&s, a, 20);
+	cr_assert(res != NULL);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(json_object_get(res, "drones"),
+	    "d-001"), "calls"), 0), "stdout")), "hello");
+	json_decref(res);
+	res = srv_result(&s, b, 20);
+	cr_assert(res != NULL);
+	cr_expect_str_eq(srv_drone_kind(res, "d-002"), "call_timeout");
+	json_decref(res);
+	res = srv_result(&s, c, 20);
+	cr_assert(res != NULL);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(res,
+	    "summary"), "failed")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(res,
+	    "summary"), "skipped")), 2);
+	{
+		int skipped = 0;
+		const char *k;
+
+		for (int i = 1; i <= 3; i++) {
+			char name[16];
+
+			dxh_name(name, sizeof(name), i);
+			k = srv_drone_kind(res, name);
+			skipped += k != NULL && strcmp(k, "max_failures") == 0;
+		}
+		cr_expect_eq(skipped, 2, "drones skipped for max_failures: %d", skipped);
+	}
+	json_decref(res);
+	srv_stop(&s);
+	free(inv);
+	free(spool);
+	free(s.spool);
+}
