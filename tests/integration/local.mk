@@ -33,7 +33,10 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_library \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
+	tests/integration/test_pool \
 	tests/integration/test_scale \
+	tests/integration/test_serve \
+	tests/integration/test_serve_crash \
 	tests/integration/test_spool_cli \
 	tests/integration/test_spool_serve \
 	tests/integration/test_spool_attack
@@ -44,6 +47,12 @@ DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
 DX_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 DX_INTEGRATION_LDADD = $(JANSSON_LIBS) $(CRITERION_LIBS)
 
+tests_integration_test_serve_SOURCES = tests/integration/test_serve.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_serve_crash_SOURCES = tests/integration/test_serve_crash.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_crash_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_crash_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
@@ -128,6 +137,9 @@ tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+tests_integration_test_pool_SOURCES = tests/integration/test_pool.c
+tests_integration_test_pool_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_pool_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
@@ -145,3 +157,18 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# test_pool again under ThreadSanitizer (the pool's thread, takes and gives
+# from several threads, hand-overs of one session).
+check_PROGRAMS += tests/integration/test_pool_tsan
+tests_integration_test_pool_tsan_SOURCES = tests/integration/test_pool.c
+tests_integration_test_pool_tsan_CPPFLAGS = -I$(top_srcdir)/tests/tsan $(AM_CPPFLAGS)
+tests_integration_test_pool_tsan_LDADD = $(DX_LIBS)
+if TSAN
+TESTS += tests/integration/test_pool_tsan
+endif
+
+# examples/dronex-serve.service: unit syntax, and systemd-analyze verify
+# when systemd is installed.
+TESTS += tests/integration/test_serve_unit.sh
+EXTRA_DIST += tests/integration/test_serve_unit.sh
