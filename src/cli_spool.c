@@ -131,6 +131,18 @@ static const struct option spool_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* "-5": a negative whole number. */
+static bool
+spool_negative(const char *s)
+{
+	if (s[0] != '-' || s[1] == '\0')
+		return false;
+	for (s++; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 /* 0, 1 after --help, -1 (printed). */
 int
 cli_spool_parse(int argc, char **argv, unsigned allowed, int nargs, const char *usage,
@@ -143,6 +155,42 @@ cli_spool_parse(int argc, char **argv, unsigned allowed, int nargs, const char *
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	/*
+	 * A negative number ("priority ID -5") is an operand, not an option:
+	 * such words go after a "--" (with whatever followed a "--" given).
+	 */
+	{
+		char *tail[CLI_SPOOL_MAXARGS];
+		int n = 0, k = 0;
+
+		if (argc >= CLI_SPOOL_MAXARGS - 1) {
+			cli_fail("'dronex %s': too many arguments", cmd);
+			return -1;
+		}
+		for (int i = 0; i < argc; i++) {
+			bool value = i > 1 && (strcmp(argv[i - 1], "--spool") == 0 ||
+			    strcmp(argv[i - 1], "--timeout") == 0 ||
+			    strcmp(argv[i - 1], "-t") == 0 ||
+			    strcmp(argv[i - 1], "--format") == 0);
+
+			if (i > 0 && !value && strcmp(argv[i], "--") == 0) {
+				while (++i < argc)
+					tail[k++] = argv[i];
+				break;
+			}
+			if (i > 0 && !value && spool_negative(argv[i]))
+				tail[k++] = argv[i];
+			else
+				o->av[n++] = argv[i];
+		}
+		if (k > 0)
+			o->av[n++] = "--";
+		for (int i = 0; i < k; i++)
+			o->av[n++] = tail[i];
+		o->av[n] = NULL;
+		argc = n;
+		argv = o->av;
+	}
 	optind = 1;
 	opterr = 0;
 	/* No "+": an id may come before the options. */

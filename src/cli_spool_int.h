@@ -23,6 +23,8 @@
 #define SPOOL_STATUS_MAX	((size_t)16 << 20)
 #define SPOOL_NAMES_MAX		((size_t)16 << 20)	/* a ^FILE */
 
+#define CLI_SPOOL_MAXARGS	64
+
 /* Waiting for a name in a spool directory without spinning. */
 struct cli_spool_watch {
 	int		 fd;		/* inotify, or -1: look every 250 ms */
@@ -39,7 +41,8 @@ struct cli_spool_opts {
 	const char	*format;
 	bool		 pretty, quiet;
 	int		 nargs;
-	char	       **args;
+	char	       **args;		/* the operands, in av */
+	char		*av[CLI_SPOOL_MAXARGS];	/* argv, negative numbers last */
 };
 
 /* The spool directory: --spool, else $DRONEX_SPOOL; NULL (printed). */
