@@ -332,6 +332,7 @@ spool_names_file(const char *opt, const char *spec)
 	return out;
 }
 
+/* -w and -x sets ("^FILE" read here: serve never reads a client's files); -g labels as given. */
 static int
 spool_sets(const char *opt, const char *const *specs, size_t n, char ***out,
     size_t *nout)
@@ -343,10 +344,11 @@ spool_sets(const char *opt, const char *const *specs, size_t n, char ***out,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		(*out)[i] = specs[i][0] == '^' ? spool_names_file(opt, specs[i]) :
+		(*out)[i] = specs[i][0] == '^' && opt[1] != 'g' ?
+		    spool_names_file(opt, specs[i]) :
 		    strdup(specs[i]);
 		if ((*out)[i] == NULL) {
-			if (specs[i][0] != '^')
+			if (specs[i][0] != '^' || opt[1] == 'g')
 				cli_fail("out of memory");
 			return -1;
 		}
