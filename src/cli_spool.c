@@ -332,7 +332,10 @@ spool_names_file(const char *opt, const char *spec)
 	return out;
 }
 
-/* -w and -x sets ("^FILE" read here: serve never reads a client's files); -g labels as given. */
+/*
+ * -w and -x sets (a "^FILE" is read here: serve never reads a client's
+ * files); -g labels as given.
+ */
 static int
 spool_sets(const char *opt, const char *const *specs, size_t n, char ***out,
     size_t *nout)
