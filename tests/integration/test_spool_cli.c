@@ -8,6 +8,10 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
+#include <dirent.h>
+
 #include <criterion/criterion.h>
 
 #include "spool_util.h"
@@ -464,5 +468,58 @@ Test(spool_cli, a_spool_others_can_write_is_refused, .timeout = 60)
 	cr_expect_eq(r.status, 2);
 	cr_expect(strstr(r.err, "writable by group or others") != NULL, "%s", r.err);
 	dxh_run_free(&r);
+	su_free(&s);
+}
+
+Test(spool_cli, submit_py_writes_by_the_same_protocol, .timeout = 120)
+{
+	struct su_serve s;
+	char *cmd, **ids = NULL;
+	size_t n = 0, npy = 0;
+	struct dirent *de;
+	DIR *d;
+	int st;
+
+	su_init(&s, 0);
+	free(su_submit(&s, (const char *[]){ NULL }));	/* makes the spool */
+	/* Four concurrent Python submitters, 10 requests each. */
+	cr_assert(asprintf(&cmd, "cd '%s' && for k in 1 2 3 4; do (for i in $(seq 10); "
+	    "do python3 examples/submit.py --spool '%s' -w 'web-[1-3]' -t 1.5 "
+	    "--priority 2 -- echo $k $i >/dev/null || exit 1; done) & done; wait",
+	    dxh_env("DRONEX_SRCDIR"), s.spool) > 0);
+	st = system(cmd);
+	free(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "submit.py failed: %d", st);
+	cr_assert_not_null(d = opendir(su_path(s.spool, NULL, "requested")));
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		char *p;
+		json_t *req;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = su_path(s.spool, "requested", de->d_name);
+		cr_assert_eq(lstat(p, &sb), 0);
+		cr_expect(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600 &&
+		    sb.st_nlink == 1, "%s", p);
+		free(p);
+		cr_expect_eq(strlen(de->d_name), 39, "%s", de->d_name);
+		req = load(s.spool, "requested", de->d_name);
+		n++;
+		if (json_object_get(req, "selection") == NULL) {
+			json_decref(req);	/* dronex submit's own */
+			continue;
+		}
+		npy++;
+		cr_expect_eq(json_integer_value(json_object_get(req, "priority")), 2);
+		cr_expect(json_number_value(json_object_get(json_object_get(req,
+		    "options"), "timeout")) == 1.5);
+		json_decref(req);
+	}
+	closedir(d);
+	/* 40 from Python, the one from dronex submit: none lost or merged. */
+	cr_expect_eq(npy, 40, "%zu requests from Python", npy);
+	cr_expect_eq(n, 41, "%zu requests", n);
+	free(ids);
 	su_free(&s);
 }
