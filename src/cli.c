@@ -41,12 +41,19 @@ static const char cli_usage[] =
 "                     [--names | --labels] [--ssh-config FILE|none]\n"
 "                     [--pretty]\n"
 "       dronex merge  [--pretty] [-q] RESULT.json...   (join shard results)\n"
+"       dronex serve  --spool DIR [-i INV] [exec's options, as defaults]\n"
+"                     [--idle-timeout S] [--max-sessions N]\n"
+"                     [--throttle-failures K] [--throttle-window S]\n"
+"       dronex submit --spool DIR [selection] [options] [--priority P] [-- CMD]\n"
+"       dronex wait   --spool DIR ID [--timeout S] [--format json|jsonl|text]\n"
+"       dronex abort|status|pause|resume --spool DIR [ID]; resize N; priority ID P\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
 "results as JSON on stdout.  Exit status: 0 all ok, 1 some drone failed or\n"
 "was skipped, 2 usage or inventory error (nothing run), 3 the results could\n"
-"not be written, 130 interrupted (SIGINT, SIGTERM, SIGHUP).\n"
+"not be written, 4 wait timed out (the request was aborted), 130 interrupted\n"
+"(SIGINT, SIGTERM, SIGHUP).\n"
 "\n"
 "Selection (-w, -x and -g add up when repeated):\n"
 "  -i, --inventory FILE     inventory JSON (default $DRONEX_INVENTORY, else\n"
@@ -105,6 +112,11 @@ static const char cli_usage[] =
 "  -q, --quiet              on failure print only the one-line error on stderr\n"
 "      --progress           show progress on stderr (default when it is a terminal)\n"
 "      --no-progress        never show progress\n"
+"\n"
+"Serve clients (--spool DIR, default $DRONEX_SPOOL; man dronex, SERVE MODE):\n"
+"      --priority P         submit: higher starts first (default 0)\n"
+"  wait --timeout S         abort the request after S seconds and exit 4\n"
+"  status --format F        json (default) or prometheus\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n";
@@ -276,7 +288,8 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN, OPT_NAMES, OPT_LABELS, OPT_SSH_CONFIG
+	OPT_EXPLAIN, OPT_NAMES, OPT_LABELS, OPT_SSH_CONFIG,
+	OPT_SPOOL, OPT_PRIORITY		/* submit only (cli_spool.c) */
 };
 
 static const struct option cli_longopts[] = {
@@ -309,6 +322,8 @@ static const struct option cli_longopts[] = {
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ "names", no_argument, NULL, OPT_NAMES },
 	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -388,6 +403,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		    o->list_only == NULL)
 			o->list_only = c == OPT_EXPLAIN ? "--explain" :
 			    c == OPT_NAMES ? "--names" : "--labels";
+		if (c > 0 && c < CLI_OPT_CODES)
+			o->given[c] = true;
+		/* --spool and --priority belong to submit (cli_spool.c). */
+		if ((c == OPT_SPOOL || c == OPT_PRIORITY) &&
+		    strcmp(argv[0], "submit") != 0) {
+			cli_fail("option '%s' does nothing for 'dronex %s'",
+			    cli_opt_name(c), argv[0]);
+			return -1;
+		}
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -556,6 +580,14 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case OPT_SPOOL:
+			o->spool = optarg;
+			break;
+		case OPT_PRIORITY:
+			if (cli_parse_uint("--priority", optarg, INT_MIN, INT_MAX, &v) == -1)
+				return -1;
+			o->priority = (int)v;
+			break;
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
@@ -603,6 +635,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+bool
+cli_given(const struct cli_opts *o, const char *longname)
+{
+	for (const struct option *lo = cli_longopts; lo->name != NULL; lo++)
+		if (strcmp(lo->name, longname) == 0)
+			return lo->val > 0 && lo->val < CLI_OPT_CODES && o->given[lo->val];
+	return false;
 }
 
 void
@@ -701,58 +742,38 @@ cli_sshconf_load(const struct cli_opts *o, struct dx_sshconf **out,
 	return dx_sshconf_load(o->ssh_config, out, err);
 }
 
-int
-cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
-    struct dx_target **targets, size_t *n)
-{
-	return cli_resolve_run(o, inv, idx, targets, n, NULL);
-}
-
-int
-cli_resolve_run(const struct cli_opts *o, struct dx_inventory *inv,
-    size_t **idx, struct dx_target **targets, size_t *n, char run[17])
+/*
+ * Selects from a loaded inventory (the shard included) and resolves one
+ * target per selected drone, with ssh_config (read here, cli_sshconf_load)
+ * and the options as sources; run (when not NULL) gets the digest of a
+ * sharded run.  0, or -1 with err set and nothing to free.
+ */
+static int
+cli_select_run(const struct cli_opts *o, const struct dx_inventory *inv,
+    size_t **idx, struct dx_target **targets, size_t *n, char run[17],
+    struct dx_err *err)
 {
 	struct dx_selection sel;
 	struct dx_target_cli tc;
-	struct dx_err err = { 0 };
 	struct dx_sshconf *sc = NULL;
-	bool adhoc;
 
 	*idx = NULL;
 	*targets = NULL;
 	*n = 0;
 	memset(&sel, 0, sizeof(sel));
-	/*
-	 * Without an inventory file, "-w a,root@b:2222" names the hosts
-	 * themselves, as pdsh does.
-	 */
-	adhoc = !o->inventory_given && o->ndrones > 0 &&
-	    access(o->inventory, F_OK) == -1 && errno == ENOENT;
-	if (adhoc) {
-		if (dx_select_adhoc(inv, o->drones, o->ndrones, &err) == -1)
-			goto fail;
-	} else if (!o->inventory_given && access(o->inventory, F_OK) == -1 &&
-	    errno == ENOENT) {
-		cli_fail("no inventory: give -i FILE, set DRONEX_INVENTORY, create "
-		    "./drones.json, or name hosts with -w");
-		return -1;
-	} else {
-		if (dx_inventory_load(inv, o->inventory, &err) == -1)
-			goto fail;
-		sel.drones = o->drones;
-		sel.ndrones = o->ndrones;
-	}
+	sel.drones = o->drones;
+	sel.ndrones = o->ndrones;
 	sel.exclude = o->exclude;
 	sel.nexclude = o->nexclude;
 	sel.labels = o->labels;
 	sel.nlabels = o->nlabels;
 	sel.shard_k = o->shard_k;
 	sel.shard_n = o->shard_n;
-	if (dx_select(inv, &sel, idx, n, &err) == -1 ||
-	    cli_sshconf_load(o, &sc, &err) == -1)
+	if (dx_select(inv, &sel, idx, n, err) == -1 ||
+	    cli_sshconf_load(o, &sc, err) == -1)
 		goto fail;
 	if (run != NULL && o->shard_n != 0 &&
-	    cli_run_digest(inv, &sel, o->command, run, &err) == -1)
+	    cli_run_digest(inv, &sel, o->command, run, err) == -1)
 		goto fail;
 	/* One target per selected drone; the options are its top source. */
 	memset(&tc, 0, sizeof(tc));
@@ -766,17 +787,16 @@ cli_resolve_run(const struct cli_opts *o, struct dx_inventory *inv,
 	tc.keepalive_given = o->keepalive_given;
 	tc.keepalive_s = o->keepalive_s;
 	if ((*targets = calloc(*n + 1, sizeof(**targets))) == NULL) {
-		dx_err_set(&err, DX_INTERNAL, "out of memory");
+		dx_err_set(err, DX_INTERNAL, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    sc, &tc, &err) == -1)
+		    sc, &tc, err) == -1)
 			goto fail;
 	dx_sshconf_free(sc);
 	return 0;
 fail:
-	cli_fail("%s", err.msg);
 	dx_sshconf_free(sc);
 	cli_targets_free(*targets, *n);
 	*targets = NULL;
@@ -784,6 +804,57 @@ fail:
 	*idx = NULL;
 	*n = 0;
 	return -1;
+}
+
+int
+cli_select(const struct cli_opts *o, const struct dx_inventory *inv,
+    size_t **idx, struct dx_target **targets, size_t *n, struct dx_err *err)
+{
+	return cli_select_run(o, inv, idx, targets, n, NULL, err);
+}
+
+int
+cli_resolve_run(const struct cli_opts *o, struct dx_inventory *inv,
+    size_t **idx, struct dx_target **targets, size_t *n, char run[17])
+{
+	struct dx_err err = { 0 };
+	struct cli_opts ao;
+
+	*idx = NULL;
+	*targets = NULL;
+	*n = 0;
+	/*
+	 * Without an inventory file, "-w a,root@b:2222" names the hosts
+	 * themselves, as pdsh does.
+	 */
+	if (!o->inventory_given && o->ndrones > 0 &&
+	    access(o->inventory, F_OK) == -1 && errno == ENOENT) {
+		if (dx_select_adhoc(inv, o->drones, o->ndrones, &err) == -1)
+			goto fail;
+		/* The ad-hoc inventory holds exactly the -w drones. */
+		ao = *o;
+		ao.ndrones = 0;
+		o = &ao;
+	} else if (!o->inventory_given && access(o->inventory, F_OK) == -1 &&
+	    errno == ENOENT) {
+		cli_fail("no inventory: give -i FILE, set DRONEX_INVENTORY, create "
+		    "./drones.json, or name hosts with -w");
+		return -1;
+	} else if (dx_inventory_load(inv, o->inventory, &err) == -1)
+		goto fail;
+	if (cli_select_run(o, inv, idx, targets, n, run, &err) == -1)
+		goto fail;
+	return 0;
+fail:
+	cli_fail("%s", err.msg);
+	return -1;
+}
+
+int
+cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
+    struct dx_target **targets, size_t *n)
+{
+	return cli_resolve_run(o, inv, idx, targets, n, NULL);
 }
 
 int
@@ -813,7 +884,9 @@ dx_cli_main(int argc, char **argv)
 		}
 	if (out_closed && cmd != NULL &&
 	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0 ||
-	    strcmp(cmd, "merge") == 0)) {
+	    strcmp(cmd, "merge") == 0 ||
+	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	    strcmp(cmd, "status") == 0)) {
 		cli_fail("cannot write the results: stdout is closed");
 		return DX_EXIT_OUTPUT;
 	}
@@ -836,14 +909,14 @@ dx_cli_main(int argc, char **argv)
 		return cli_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "merge") == 0)
 		return cli_merge(argc - 1, argv + 1);
-	if (strcmp(cmd, "serve") == 0 ||
-	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(argc - 1, argv + 1);
+	/* The serve clients (cli_spool.c). */
+	if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0) {
-		cli_fail("'%s' is not available in this version yet", cmd);
-		return DX_EXIT_USAGE;
-	}
+	    strcmp(cmd, "resize") == 0 || strcmp(cmd, "priority") == 0)
+		return cli_spool(argc - 1, argv + 1);
 	cli_fail("unknown command '%s' (try dronex --help)", cmd);
 	return DX_EXIT_USAGE;
 }

@@ -22,6 +22,8 @@
 #define CLI_MAX_IDENTITIES	32
 /* --stdin bytes are held in memory and sent to every drone. */
 #define CLI_MAX_STDIN		((size_t)64 << 20)
+/* Option codes (short letters and the long-only codes) stay below this. */
+#define CLI_OPT_CODES		512
 
 struct cli_opts {
 	const char	*inventory;
@@ -65,12 +67,17 @@ struct cli_opts {
 	bool		 quiet;
 	int		 progress;	/* -1: when stderr is a terminal */
 	char		*command;	/* words after the options, joined */
+	const char	*spool;		/* submit: --spool DIR, or NULL */
+	int		 priority;	/* submit: --priority P (default 0) */
+	bool		 given[CLI_OPT_CODES]; /* by option code: cli_given() */
 };
 
 void	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses argv; 0, 1 when --help/--version was handled, -1 (printed). */
 int	cli_parse(int argc, char **argv, struct cli_opts *);
 void	cli_opts_release(struct cli_opts *);
+/* True if the option with this long name ("timeout") was given. */
+bool	cli_given(const struct cli_opts *, const char *longname);
 /*
  * Loads the inventory (or makes the ad-hoc one), resolves the selection
  * and one target per selected drone, the options as its highest source:
@@ -93,10 +100,23 @@ int	cli_sshconf_load(const struct cli_opts *, struct dx_sshconf **,
  */
 int	cli_resolve_run(const struct cli_opts *, struct dx_inventory *,
 	    size_t **idx, struct dx_target **targets, size_t *n, char run[17]);
+/*
+ * cli_resolve() without the loading and the printing: resolves o's
+ * selection (-w, -x, -g, --shard) against an inventory already loaded and
+ * one target per selected drone (ssh_config and o's connection options on
+ * top).  Fills
+ * as cli_resolve(); 0, or -1 with err set and nothing to free.  serve
+ * resolves each request with it.
+ */
+int	cli_select(const struct cli_opts *, const struct dx_inventory *,
+	    size_t **idx, struct dx_target **targets, size_t *n, struct dx_err *);
 /* Releases and frees n targets (NULL: nothing). */
 void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
 int	cli_list(int argc, char **argv);
 int	cli_merge(int argc, char **argv);
+/* submit, wait, abort, status, pause, resume, resize, priority. */
+int	cli_spool(int argc, char **argv);
+int	cli_serve(int argc, char **argv);	/* cli_serve.c */
 
 #endif

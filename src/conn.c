@@ -712,3 +712,43 @@ dx_conn_label(const struct dx_conn *c)
 {
 	return c->hp;
 }
+
+int
+dx_conn_fd(const struct dx_conn *c)
+{
+	return c->s != NULL ? c->tr.fd : -1;
+}
+
+const struct dx_target *
+dx_conn_target(const struct dx_conn *c)
+{
+	return c->target;
+}
+
+int
+dx_conn_keepalive(struct dx_conn *c, bool want_reply, struct dx_err *err)
+{
+	unsigned every = c->target->keepalive_s > 0 ?
+	    (unsigned)c->target->keepalive_s : 15;
+	int next = 0, rc;
+
+	if (dx_conn_owned(c, "a keepalive", err) == -1)
+		return -1;
+	snprintf(c->what, sizeof(c->what), " while idle");
+	if (!dx_conn_healthy(c))
+		return dx_conn_lost(c, err);
+	/*
+	 * libssh2 sends at most one keepalive per interval (whole seconds of
+	 * time()) and says when the next one is due; want_reply holds for
+	 * this send only, the calls' own keepalives always ask for a reply.
+	 */
+	libssh2_keepalive_config(c->s, want_reply, every);
+	rc = libssh2_keepalive_send(c->s, &next);
+	libssh2_keepalive_config(c->s, 1, every);
+	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN && rc != LIBSSH2_ERROR_BAD_USE)
+		return dx_conn_lost(c, err);
+	if (next <= 0)
+		next = 1;
+	c->ka_next = dx_now_ms() + (int64_t)next * 1000;
+	return 0;
+}

@@ -118,4 +118,25 @@ bool		 dx_conn_hostkey_checked(const struct dx_conn *);
 /* The server as messages name it: "host", or "[host]:port" off port 22. */
 const char	*dx_conn_label(const struct dx_conn *);
 
+/*
+ * For a warm session pool (pool.h), which holds idle connections between
+ * calls.  dx_conn_fd() is the transport's descriptor while the connection
+ * is open (-1 when closed), to poll for POLLRDHUP/POLLHUP on an idle one;
+ * never read or write it.  dx_conn_target() is the target it was made
+ * for.  Both may be called by the thread that holds the connection idle.
+ */
+int		 dx_conn_fd(const struct dx_conn *);
+const struct dx_target *dx_conn_target(const struct dx_conn *);
+/*
+ * Sends one SSH keepalive now on an open, idle connection (no call
+ * running), from the attached thread, asking for a reply when want_reply
+ * (the replies are only read by the next call: an idle socket's unread
+ * bytes grow by one reply each time the server answers).  Schedules the
+ * connection's next keepalive one interval later.  Returns 0, or -1 with
+ * err set: DX_CONNECTION_LOST (the session is dead: close it) or
+ * DX_INTERNAL (not attached).
+ */
+int		 dx_conn_keepalive(struct dx_conn *, bool want_reply,
+		    struct dx_err *);
+
 #endif

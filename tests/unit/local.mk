@@ -18,7 +18,9 @@ DX_UNIT_TESTS = \
 	tests/unit/test_output_text \
 	tests/unit/test_killscript \
 	tests/unit/test_signame \
-	tests/unit/test_fmt
+	tests/unit/test_fmt \
+	tests/unit/test_spool \
+	tests/unit/test_request
 check_PROGRAMS += $(DX_UNIT_TESTS)
 TESTS += $(DX_UNIT_TESTS)
 DX_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -65,6 +67,10 @@ tests_unit_test_signame_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_signame_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_fmt_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_fmt_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_spool_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_spool_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_request_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_request_LDADD = $(DX_UNIT_LDADD)
 endif
 
 # The queue tests again, compiled against tests/tsan/criterion/criterion.h
