@@ -58,6 +58,7 @@
 
 #define POOL_KA_SLACK_MS	1000	/* keepalives due this soon: same wake */
 #define POOL_POLL_MAX_MS	60000	/* longest single poll, for sanity */
+#define POOL_WAKE_LAG_MS	250	/* a give wakes the thread at most this late */
 #define POOL_DEAD_EVENTS	(POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)
 
 enum pool_state {
@@ -100,6 +101,7 @@ struct dx_pool {
 	size_t			 nwarm, nbusy;	/* lock */
 	bool			 dirty;		/* lock; idle set changed */
 	bool			 woken;		/* lock; eventfd written, not read */
+	int64_t			 sleep_until;	/* lock; when the thread's poll ends */
 	bool			 stop;		/* lock */
 	int			 efd;		/* the thread's wake-up */
 	pthread_t		 thread;
@@ -172,14 +174,22 @@ pool_entry_get(struct dx_pool *p, const char *name)
 	return e;
 }
 
-/* Wakes the thread (once until it reads); lock held. */
+/*
+ * Tells the thread the idle set changed; lock held.  Urgent (a stop, a
+ * new limit): it wakes now.  Else (a give) it wakes only if it would
+ * sleep longer than POOL_WAKE_LAG_MS, and then waits that long before it
+ * looks again: a busy tick's hundreds of gives cost a few wakes, not one
+ * poll over every idle socket each.  Nothing waits on it meanwhile: a take
+ * checks its session itself.
+ */
 static void
-pool_wake(struct dx_pool *p)
+pool_wake(struct dx_pool *p, bool urgent)
 {
 	uint64_t one = 1;
 
 	p->dirty = true;
-	if (p->woken)
+	if (p->woken ||
+	    (!urgent && p->sleep_until <= dx_now_ms() + POOL_WAKE_LAG_MS))
 		return;
 	p->woken = true;
 	if (write(p->efd, &one, sizeof(one)) == -1) {
@@ -417,7 +427,7 @@ pool_main(void *arg)
 	struct dx_pool *p = arg;
 	struct pool_snap sn = { 0 };
 	struct pool_list dead = { 0 }, ka = { 0 };
-	bool *ok = NULL;
+	bool *ok = NULL, lag = false;
 	size_t okcap = 0;
 	uint64_t v;
 	int64_t now;
@@ -434,7 +444,11 @@ pool_main(void *arg)
 	while (!p->stop) {
 		if (p->dirty)
 			pool_snap_build(p, &sn);
-		ms = pool_next_ms(p, dx_now_ms());
+		now = dx_now_ms();
+		ms = pool_next_ms(p, now);
+		if (lag && ms > POOL_WAKE_LAG_MS)
+			ms = POOL_WAKE_LAG_MS;
+		p->sleep_until = now + ms;
 		pthread_mutex_unlock(&p->lock);
 
 		if (poll(sn.pfd, sn.n + 1, ms) == -1 && errno != EINTR)
@@ -445,7 +459,8 @@ pool_main(void *arg)
 		}
 
 		pthread_mutex_lock(&p->lock);
-		if (sn.pfd[0].revents & POLLIN)
+		lag = (sn.pfd[0].revents & POLLIN) != 0;
+		if (lag)
 			p->woken = false;
 		now = dx_now_ms();
 		pool_scan(p, &sn, now, &dead, &ka);
@@ -480,7 +495,6 @@ pool_main(void *arg)
 				}
 			}
 			ka.n = 0;
-			p->dirty = true;
 			pthread_cond_broadcast(&p->cond);
 			if (dead.n > 0) {
 				pthread_mutex_unlock(&p->lock);
@@ -548,7 +562,7 @@ dx_pool_free(struct dx_pool *p)
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
 	p->woken = false;
-	pool_wake(p);
+	pool_wake(p, true);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
 	for (size_t i = 0; i < p->tabsize; i++) {
@@ -733,7 +747,7 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 			p->lru = e;
 		p->mru = e;
 		p->nwarm++;
-		pool_wake(p);
+		pool_wake(p, false);
 		c = NULL;
 	} else {
 		e->state = POOL_CLOSED;
@@ -787,7 +801,7 @@ dx_pool_resize(struct dx_pool *p, size_t max_sessions)
 			pthread_mutex_lock(&p->lock);
 		}
 	}
-	pool_wake(p);
+	pool_wake(p, true);
 	pthread_mutex_unlock(&p->lock);
 	pool_list_close(&dead);
 	free(dead.v);
