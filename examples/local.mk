@@ -1,6 +1,8 @@
 # examples/: C programs on libdronex's public API only (#include <dronex.h>),
 # installed with the documentation ($(docdir)/examples).
-dist_example_DATA += examples/scheduler.c
+dist_example_DATA += examples/scheduler.c examples/dronex-serve.service
+# serve clients in Python (standard library only) and sh (test_spool_serve runs them).
+dist_example_SCRIPTS = examples/submit.py examples/scheduler-loop.sh
 
 # The install test: make install DESTDIR=<tmp> of this build, the export
 # list of the installed shared library against the installed dronex.h,

@@ -624,6 +624,9 @@ spool_wait(int argc, char **argv)
 	}
 	if (o.timeout_ms > 0)
 		deadline = dx_now_ms() + o.timeout_ms;
+	/* Said once, so that a wait with no serve does not look like a hang. */
+	if (!dx_spool_exists(sp, "complete", id) && !dx_spool_serve_running(sp, NULL))
+		cli_fail("note: serve is not running on '%s'; waiting for it", o.spool);
 	for (;;) {
 		if (dx_spool_exists(sp, "complete", id))
 			break;

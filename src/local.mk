@@ -60,7 +60,7 @@ EXTRA_DIST += dronex.pc.in
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
 	src/cli_list.c src/cli_spool.c \
-	src/cli_serve.c src/serve.h src/serve_sched.c src/serve_journal.c \
+	src/cli_serve.c src/serve.h src/serve_intake.c src/serve_sched.c src/serve_journal.c \
 	src/serve_doc.c src/serve_status.c \
 	src/output.c src/output.h
 src_dronex_LDADD = $(DX_LIBS)

@@ -170,6 +170,15 @@ void	serve_crash(struct serve *, const char *name);
 int	serve_req_opts(const struct serve *, const struct dx_request *r,
 	    struct cli_opts *o, struct dx_err *);
 
+/* serve_intake.c (main thread) */
+void	serve_scan_requests(struct serve *, const char *sub);
+void	serve_scan_aborts(struct serve *);
+void	serve_scan_control(struct serve *);
+/* Writes the results of the requests whose drones all finished. */
+void	serve_complete(struct serve *);
+/* Admits waiting requests, highest priority first (not paused or draining). */
+void	serve_admit_waiting(struct serve *);
+
 /* serve_sched.c */
 struct serve_drone *serve_drone_get(struct serve *, const char *name, bool create);
 void	serve_exec(void *arg, const struct dx_job *, const struct dx_ctl *,

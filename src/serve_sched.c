@@ -226,7 +226,7 @@ serve_abort(struct serve *s, struct serve_req *r)
 		struct serve_job *j = &r->jobs[i];
 
 		j->skip = DX_INTERRUPTED;
-		if (j->state == SJ_DEFERRED)
+		if (j->state == SJ_DEFERRED || j->state == SJ_NEW)
 			sched_skip_deferred(s, j, DX_INTERRUPTED,
 			    "not started: aborted");
 		else if (j->state == SJ_QUEUED)

@@ -54,8 +54,9 @@ status_stat(const struct serve_stat *st)
 	if (n > 0 && (v = malloc(n * sizeof(*v))) != NULL) {
 		memcpy(v, st->v, n * sizeof(*v));
 		qsort(v, n, sizeof(*v), status_cmp);
-		p50 = v[(n - 1) / 2];
-		p99 = v[(size_t)((double)(n - 1) * 0.99)];
+		/* Nearest rank: the smallest value with p% of them at or below. */
+		p50 = v[(n * 50 + 99) / 100 - 1];
+		p99 = v[(n * 99 + 99) / 100 - 1];
 		free(v);
 	}
 	return json_pack("{s:I, s:f, s:f, s:f}", "count", (json_int_t)st->count,
@@ -82,11 +83,13 @@ serve_status_write(struct serve *s)
 	json_t *doc, *cooled;
 	char started[80], updated[80], *text;
 
+	pthread_mutex_lock(&s->mu);
 	for (struct serve_req *r = s->live; r != NULL; r = r->next)
 		if (r->state == SR_RUNNING)
 			running++;
 		else if (r->state == SR_PENDING)
 			pending++;
+	pthread_mutex_unlock(&s->mu);
 	if ((cooled = json_array()) == NULL)
 		return;
 	if (s->pool != NULL) {

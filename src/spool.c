@@ -21,8 +21,8 @@
  *
  * Writes are atomic and durable as a mail queue's are: the file is made
  * in tmp/ with O_EXCL, 0600, written, fsync'd, renamed into its directory
- * without overwriting (renameat2 RENAME_NOREPLACE; link + unlink where the
- * file system lacks it), and the directory is fsync'd, so a reader sees
+ * without overwriting (renameat2 RENAME_NOREPLACE), and the directory is
+ * fsync'd, so a reader sees
  * either no file or the whole file, also after a crash.
  */
 #include "config.h"
@@ -462,27 +462,27 @@ spool_write_all(int fd, const void *buf, size_t len)
 
 /*
  * rename(from/name -> to/newname) without overwriting: renameat2 with
- * RENAME_NOREPLACE, or link + unlink where the file system lacks it.
+ * RENAME_NOREPLACE.  Where the file system lacks it, a look first, then a
+ * plain rename: names are unique ids, so the window only matters for a
+ * name reused on purpose.  Not link + unlink: for a moment the file would
+ * have two links, and a reader would rightly refuse it.
  */
 static int
 spool_rename_noreplace(int from, const char *name, int to, const char *newname)
 {
+	struct stat st;
+
 #ifdef RENAME_NOREPLACE
 	if (renameat2(from, name, to, newname, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 #endif
-	if (linkat(from, name, to, newname, 0) == -1)
-		return -1;
-	if (unlinkat(from, name, 0) == -1) {
-		int e = errno;
-
-		unlinkat(to, newname, 0);
-		errno = e;
+	if (fstatat(to, newname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
 		return -1;
 	}
-	return 0;
+	return renameat(from, name, to, newname);
 }
 
 int

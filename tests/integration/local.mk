@@ -34,7 +34,12 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
 	tests/integration/test_pool \
-	tests/integration/test_scale
+	tests/integration/test_scale \
+	tests/integration/test_serve \
+	tests/integration/test_serve_crash \
+	tests/integration/test_spool_cli \
+	tests/integration/test_spool_serve \
+	tests/integration/test_spool_attack
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -42,6 +47,12 @@ DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h
 DX_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 DX_INTEGRATION_LDADD = $(JANSSON_LIBS) $(CRITERION_LIBS)
 
+tests_integration_test_serve_SOURCES = tests/integration/test_serve.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_serve_crash_SOURCES = tests/integration/test_serve_crash.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_crash_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_crash_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
@@ -90,6 +101,15 @@ tests_integration_test_cli_options_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_cli_signals_SOURCES = tests/integration/test_cli_signals.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_cli_signals_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_cli_signals_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_cli_SOURCES = tests/integration/test_spool_cli.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_cli_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_cli_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_serve_SOURCES = tests/integration/test_spool_serve.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_serve_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_serve_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_spool_attack_SOURCES = tests/integration/test_spool_attack.c tests/integration/spool_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_spool_attack_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_spool_attack_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_list_SOURCES = tests/integration/test_list.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_list_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_list_LDADD = $(DX_INTEGRATION_LDADD)
@@ -147,3 +167,8 @@ tests_integration_test_pool_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_pool_tsan
 endif
+
+# examples/dronex-serve.service: unit syntax, and systemd-analyze verify
+# when systemd is installed.
+TESTS += tests/integration/test_serve_unit.sh
+EXTRA_DIST += tests/integration/test_serve_unit.sh
