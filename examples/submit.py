@@ -76,8 +76,11 @@ def submit(spool, request):
     for _ in range(100):
         rid = new_id()
         tmp = os.path.join(spool, "tmp", rid)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                     0o600)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         0o600)
+        except FileExistsError:
+            continue                      # another writer's id: take another
         try:
             os.fchmod(fd, 0o600)          # whatever the umask says
             view = memoryview(data)

@@ -43,7 +43,7 @@ static const char cli_usage[] =
 "                     [--idle-timeout S] [--max-sessions N]\n"
 "                     [--throttle-failures K] [--throttle-window S]\n"
 "       dronex submit --spool DIR [selection] [options] [--priority P] [-- CMD]\n"
-"       dronex wait   --spool DIR ID [--timeout S] [--format json|jsonl]\n"
+"       dronex wait   --spool DIR ID [--timeout S] [--format json|jsonl|text]\n"
 "       dronex abort|status|pause|resume --spool DIR [ID]; resize N; priority ID P\n"
 "       dronex --help | --version\n"
 "\n"

@@ -37,7 +37,8 @@ src_libdronex_core_la_SOURCES = \
 	src/conn.c src/conn.h src/conn_int.h src/conn_auth.c \
 	src/call.c src/call.h \
 	src/ssh_exec.c src/ssh_exec.h \
-	src/spool.c src/spool.h src/request.c src/request.h \
+	src/spool.c src/spool.h src/spool_int.h src/spool_lock.c src/spool_journal.c \
+	src/request.c src/request.h \
 	src/pool.c src/pool.h src/throttle.c src/throttle.h
 
 # The installed libdronex (shared and static), made of the same objects.
@@ -59,7 +60,8 @@ EXTRA_DIST += dronex.pc.in
 
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
-	src/cli_list.c src/cli_spool.c \
+	src/cli_list.c src/cli_spool.c src/cli_spool_int.h src/cli_spool_out.c \
+	src/cli_spool_ctl.c \
 	src/cli_serve.c src/serve.h src/serve_intake.c src/serve_sched.c src/serve_journal.c \
 	src/serve_doc.c src/serve_status.c \
 	src/output.c src/output.h

@@ -45,34 +45,14 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "spool_int.h"
 
 static const char *const spool_subs[] = {
 	"tmp", "requested", "pending", "running", "complete", "aborting",
 	"control"
 };
-#define SPOOL_NSUBS	(sizeof(spool_subs) / sizeof(spool_subs[0]))
-
-struct dx_spool {
-	char		*path;
-	int		 dirfd;
-	int		 subfd[SPOOL_NSUBS];
-	int		 lockfd;		/* -1 until dx_spool_lock() */
-	pthread_mutex_t	 mu;
-	uint64_t	 last_us;		/* mu: the last id's time */
-	unsigned	 counter;		/* mu: per-spool id counter */
-};
-
-struct dx_spool_journal {
-	int		 fd;
-	char		*path;			/* for messages */
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	uint64_t	 appended;		/* mu: lines written */
-	uint64_t	 synced;		/* mu: lines known durable */
-	uint64_t	 nsyncs;		/* mu: fsyncs done */
-	bool		 syncing;		/* mu: a thread is in fsync */
-	int		 failed;		/* mu: errno of a failed write/fsync */
-};
+_Static_assert(sizeof(spool_subs) / sizeof(spool_subs[0]) == SPOOL_NSUBS,
+    "SPOOL_NSUBS in spool_int.h");
 
 static int
 spool_sub_index(const char *sub)
@@ -121,8 +101,8 @@ dx_spool_name_ok(const char *name)
 }
 
 /* "sub/name" under the spool, for messages. */
-static void
-spool_where(const struct dx_spool *sp, const char *sub, const char *name,
+void
+dx_spool_where(const struct dx_spool *sp, const char *sub, const char *name,
     char *buf, size_t size)
 {
 	if (sub == NULL || strcmp(sub, ".") == 0)
@@ -132,8 +112,8 @@ spool_where(const struct dx_spool *sp, const char *sub, const char *name,
 }
 
 /* The descriptor of sub, or -1 with err set. */
-static int
-spool_fd(const struct dx_spool *sp, const char *sub, const char *name,
+int
+dx_spool_subfd(const struct dx_spool *sp, const char *sub, const char *name,
     struct dx_err *err)
 {
 	int fd = dx_spool_dirfd(sp, sub);
@@ -187,8 +167,8 @@ spool_size(uint64_t n, char *buf, size_t size)
  * The checks every spool file passes, on its fstat: why it is refused, in
  * why, or 0.
  */
-static int
-spool_file_ok(const struct stat *st, size_t max, char *why, size_t size)
+int
+dx_spool_file_ok(const struct stat *st, size_t max, char *why, size_t size)
 {
 	const char *t;
 	char a[32], b[32];
@@ -224,17 +204,17 @@ spool_file_ok(const struct stat *st, size_t max, char *why, size_t size)
  * Opens sub/name safely with flags (O_RDONLY or O_WRONLY|O_APPEND): the
  * descriptor, or -1 with errno and err set.  max 0: no size limit.
  */
-static int
-spool_open_file(struct dx_spool *sp, const char *sub, const char *name,
+int
+dx_spool_open_safe(struct dx_spool *sp, const char *sub, const char *name,
     int flags, size_t max, struct stat *stp, struct dx_err *err)
 {
 	char where[PATH_MAX], why[128];
 	struct stat pre, st;
 	int dfd, fd, e;
 
-	if ((dfd = spool_fd(sp, sub, name, err)) == -1)
+	if ((dfd = dx_spool_subfd(sp, sub, name, err)) == -1)
 		return -1;
-	spool_where(sp, sub, name, where, sizeof(where));
+	dx_spool_where(sp, sub, name, where, sizeof(where));
 	/* Only to avoid opening a device or FIFO at all; fstat decides. */
 	if (fstatat(dfd, name, &pre, AT_SYMLINK_NOFOLLOW) == -1) {
 		e = errno;
@@ -271,7 +251,7 @@ spool_open_file(struct dx_spool *sp, const char *sub, const char *name,
 		errno = e;
 		return -1;
 	}
-	if (spool_file_ok(&st, max, why, sizeof(why)) == -1) {
+	if (dx_spool_file_ok(&st, max, why, sizeof(why)) == -1) {
 		close(fd);
 		dx_err_set(err, DX_USAGE, "refused '%s': %s", where, why);
 		errno = EINVAL;
@@ -441,8 +421,8 @@ dx_spool_new_id(struct dx_spool *sp, char *id, size_t idlen, struct dx_err *err)
 	return 0;
 }
 
-static int
-spool_write_all(int fd, const void *buf, size_t len)
+int
+dx_spool_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -492,9 +472,9 @@ dx_spool_write(struct dx_spool *sp, const char *sub, const char *name,
 	char where[PATH_MAX];
 	int tfd = sp->subfd[0], dfd, fd = -1, e;
 
-	if ((dfd = spool_fd(sp, sub, name, err)) == -1)
+	if ((dfd = dx_spool_subfd(sp, sub, name, err)) == -1)
 		return -1;
-	spool_where(sp, sub, name, where, sizeof(where));
+	dx_spool_where(sp, sub, name, where, sizeof(where));
 	for (int tries = 0; fd == -1; tries++) {
 		fd = openat(tfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_NONBLOCK | O_CLOEXEC, 0600);
@@ -511,7 +491,7 @@ dx_spool_write(struct dx_spool *sp, const char *sub, const char *name,
 		}
 	}
 	/* The umask may have taken bits away, never added: make it exact. */
-	if (fchmod(fd, 0600) == -1 || spool_write_all(fd, buf, len) == -1 ||
+	if (fchmod(fd, 0600) == -1 || dx_spool_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
 		e = errno;
 		close(fd);
@@ -572,7 +552,7 @@ int
 dx_spool_check(struct dx_spool *sp, const char *sub, const char *name,
     size_t max, struct dx_err *err)
 {
-	int fd = spool_open_file(sp, sub, name, O_RDONLY, max, NULL, err);
+	int fd = dx_spool_open_safe(sp, sub, name, O_RDONLY, max, NULL, err);
 
 	if (fd == -1)
 		return -1;
@@ -592,9 +572,9 @@ dx_spool_read(struct dx_spool *sp, const char *sub, const char *name, size_t max
 
 	*bufp = NULL;
 	*lenp = 0;
-	if ((fd = spool_open_file(sp, sub, name, O_RDONLY, max, &st, err)) == -1)
+	if ((fd = dx_spool_open_safe(sp, sub, name, O_RDONLY, max, &st, err)) == -1)
 		return -1;
-	spool_where(sp, sub, name, where, sizeof(where));
+	dx_spool_where(sp, sub, name, where, sizeof(where));
 	cap = (size_t)st.st_size + 1;
 	if ((buf = malloc(cap)) == NULL) {
 		dx_err_set(err, DX_INTERNAL, "out of memory reading '%s'", where);
@@ -636,10 +616,10 @@ dx_spool_rename(struct dx_spool *sp, const char *from, const char *name,
 	char where[PATH_MAX];
 	int ffd, tfd, e;
 
-	if ((ffd = spool_fd(sp, from, name, err)) == -1 ||
-	    (tfd = spool_fd(sp, to, newname, err)) == -1)
+	if ((ffd = dx_spool_subfd(sp, from, name, err)) == -1 ||
+	    (tfd = dx_spool_subfd(sp, to, newname, err)) == -1)
 		return -1;
-	spool_where(sp, from, name, where, sizeof(where));
+	dx_spool_where(sp, from, name, where, sizeof(where));
 	if (spool_rename_noreplace(ffd, name, tfd, newname) == -1) {
 		e = errno;
 		if (e == EEXIST)
@@ -675,13 +655,13 @@ dx_spool_remove(struct dx_spool *sp, const char *sub, const char *name,
 	char where[PATH_MAX];
 	int dfd, e;
 
-	if ((dfd = spool_fd(sp, sub, name, err)) == -1)
+	if ((dfd = dx_spool_subfd(sp, sub, name, err)) == -1)
 		return -1;
 	if (unlinkat(dfd, name, 0) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		e = errno;
-		spool_where(sp, sub, name, where, sizeof(where));
+		dx_spool_where(sp, sub, name, where, sizeof(where));
 		dx_err_set(err, DX_INTERNAL, "cannot remove '%s': %s", where,
 		    strerror(e));
 		errno = e;
@@ -689,7 +669,7 @@ dx_spool_remove(struct dx_spool *sp, const char *sub, const char *name,
 	}
 	if (fsync(dfd) == -1) {
 		e = errno;
-		spool_where(sp, sub, name, where, sizeof(where));
+		dx_spool_where(sp, sub, name, where, sizeof(where));
 		dx_err_set(err, DX_INTERNAL, "cannot sync the directory of '%s': %s",
 		    where, strerror(e));
 		errno = e;
@@ -808,320 +788,5 @@ oom:
 out:
 	dx_spool_names_free(names, n);
 	closedir(d);
-	return rc;
-}
-
-/* The pid written in the lock file, or 0. */
-static long
-spool_lock_pid(int fd)
-{
-	char buf[32];
-	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (r <= 0)
-		return 0;
-	buf[r] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static int
-spool_lock_fd(struct dx_spool *sp, int flags, struct dx_err *err)
-{
-	char where[PATH_MAX], why[128];
-	struct stat st;
-	int fd, e;
-
-	spool_where(sp, NULL, "lock", where, sizeof(where));
-	fd = openat(sp->dirfd, "lock", flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC, 0600);
-	if (fd == -1) {
-		e = errno;
-		if (e == ELOOP)
-			dx_err_set(err, DX_USAGE, "refused '%s': is a symlink", where);
-		else
-			dx_err_set(err, DX_INTERNAL, "cannot open '%s': %s", where,
-			    strerror(e));
-		errno = e;
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || spool_file_ok(&st, 4096, why, sizeof(why)) == -1) {
-		close(fd);
-		errno = EINVAL;
-		return dx_err_set(err, DX_USAGE, "refused '%s': %s", where, why);
-	}
-	return fd;
-}
-
-int
-dx_spool_lock(struct dx_spool *sp, struct dx_err *err)
-{
-	char pid[32];
-	int fd, n;
-
-	if (sp->lockfd != -1)
-		return 0;
-	if ((fd = spool_lock_fd(sp, O_RDWR | O_CREAT, err)) == -1)
-		return -1;
-	/*
-	 * A client testing the lock holds a shared flock for a moment: retry
-	 * for up to a second before deciding another serve holds it.  This
-	 * runs once, at serve's start.
-	 */
-	for (n = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; n++) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) || n == 100) {
-			long other = spool_lock_pid(fd);
-
-			close(fd);
-			if (other > 0)
-				return dx_err_set(err, DX_USAGE, "serve is already running "
-				    "on '%s' (pid %ld)", sp->path, other);
-			return dx_err_set(err, DX_USAGE, "serve is already running on "
-			    "'%s'", sp->path);
-		}
-		poll(NULL, 0, 10);
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
-		int e = errno;
-
-		close(fd);
-		return dx_err_set(err, DX_INTERNAL, "cannot write '%s/lock': %s",
-		    sp->path, strerror(e));
-	}
-	sp->lockfd = fd;
-	return 0;
-}
-
-bool
-dx_spool_serve_running(struct dx_spool *sp, long *pid)
-{
-	bool running = false;
-	int fd;
-
-	if (pid != NULL)
-		*pid = 0;
-	if (sp->lockfd != -1) {
-		if (pid != NULL)
-			*pid = (long)getpid();
-		return true;
-	}
-	if ((fd = spool_lock_fd(sp, O_RDONLY, NULL)) == -1)
-		return false;
-	if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
-		running = errno == EWOULDBLOCK;
-		if (running && pid != NULL)
-			*pid = spool_lock_pid(fd);
-	}
-	close(fd);	/* drops our shared lock, if we got it */
-	return running;
-}
-
-/*
- * The journal.
- */
-int
-dx_spool_journal_open(struct dx_spool *sp, const char *sub, const char *name,
-    bool create, struct dx_spool_journal **out, struct dx_err *err)
-{
-	struct dx_spool_journal *j;
-	char where[PATH_MAX];
-	struct stat st;
-	int dfd, fd, e;
-
-	*out = NULL;
-	if ((dfd = spool_fd(sp, sub, name, err)) == -1)
-		return -1;
-	spool_where(sp, sub, name, where, sizeof(where));
-	if (create) {
-		fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-		if (fd == -1 || fchmod(fd, 0600) == -1 || fsync(dfd) == -1) {
-			e = errno;
-			if (fd != -1)
-				close(fd);
-			dx_err_set(err, DX_INTERNAL, "cannot create '%s': %s", where,
-			    strerror(e));
-			errno = e;
-			return -1;
-		}
-	} else {
-		if ((fd = spool_open_file(sp, sub, name, O_RDWR | O_APPEND, 0, &st,
-		    err)) == -1)
-			return -1;
-		/* A torn last line (a crash mid-write) must not swallow the next. */
-		if (st.st_size > 0) {
-			char c;
-
-			if (pread(fd, &c, 1, st.st_size - 1) == 1 && c != '\n' &&
-			    spool_write_all(fd, "\n", 1) == -1) {
-				e = errno;
-				close(fd);
-				dx_err_set(err, DX_INTERNAL, "cannot write '%s': %s", where,
-				    strerror(e));
-				errno = e;
-				return -1;
-			}
-		}
-	}
-	if ((j = calloc(1, sizeof(*j))) == NULL || (j->path = strdup(where)) == NULL) {
-		free(j);
-		close(fd);
-		return dx_err_set(err, DX_INTERNAL, "out of memory");
-	}
-	j->fd = fd;
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_cond_init(&j->cv, NULL);
-	*out = j;
-	return 0;
-}
-
-int
-dx_spool_journal_append(struct dx_spool_journal *j, const char *line, size_t len,
-    uint64_t *seq, struct dx_err *err)
-{
-	char *buf;
-	int e = 0;
-
-	if (memchr(line, '\n', len) != NULL)
-		return dx_err_set(err, DX_INTERNAL, "journal line holds a newline");
-	if ((buf = malloc(len + 1)) == NULL)
-		return dx_err_set(err, DX_INTERNAL, "out of memory");
-	memcpy(buf, line, len);
-	buf[len] = '\n';
-	pthread_mutex_lock(&j->mu);
-	if (j->failed != 0)
-		e = j->failed;
-	else if (spool_write_all(j->fd, buf, len + 1) == -1)
-		e = j->failed = errno;
-	else if (seq != NULL)
-		*seq = ++j->appended;
-	else
-		++j->appended;
-	pthread_mutex_unlock(&j->mu);
-	free(buf);
-	if (e != 0) {
-		errno = e;
-		return dx_err_set(err, DX_INTERNAL, "cannot write '%s': %s", j->path,
-		    strerror(e));
-	}
-	return 0;
-}
-
-int
-dx_spool_journal_sync(struct dx_spool_journal *j, uint64_t seq, struct dx_err *err)
-{
-	int e = 0;
-
-	pthread_mutex_lock(&j->mu);
-	while (j->synced < seq && j->failed == 0) {
-		uint64_t target;
-		int r;
-
-		if (j->syncing) {
-			/* The sync in progress may cover us; else we start the next. */
-			pthread_cond_wait(&j->cv, &j->mu);
-			continue;
-		}
-		j->syncing = true;
-		target = j->appended;
-		pthread_mutex_unlock(&j->mu);
-		r = fdatasync(j->fd);
-		e = errno;
-		pthread_mutex_lock(&j->mu);
-		j->syncing = false;
-		j->nsyncs++;
-		if (r == -1)
-			j->failed = e;
-		else if (target > j->synced)
-			j->synced = target;
-		pthread_cond_broadcast(&j->cv);
-	}
-	e = j->synced >= seq ? 0 : j->failed;
-	pthread_mutex_unlock(&j->mu);
-	if (e != 0) {
-		errno = e;
-		return dx_err_set(err, DX_INTERNAL, "cannot sync '%s': %s", j->path,
-		    strerror(e));
-	}
-	return 0;
-}
-
-int
-dx_spool_journal_put(struct dx_spool_journal *j, const char *line,
-    struct dx_err *err)
-{
-	uint64_t seq;
-
-	if (dx_spool_journal_append(j, line, strlen(line), &seq, err) == -1)
-		return -1;
-	return dx_spool_journal_sync(j, seq, err);
-}
-
-void
-dx_spool_journal_counts(struct dx_spool_journal *j, uint64_t *lines,
-    uint64_t *syncs)
-{
-	pthread_mutex_lock(&j->mu);
-	if (lines != NULL)
-		*lines = j->appended;
-	if (syncs != NULL)
-		*syncs = j->nsyncs;
-	pthread_mutex_unlock(&j->mu);
-}
-
-void
-dx_spool_journal_close(struct dx_spool_journal *j)
-{
-	if (j == NULL)
-		return;
-	close(j->fd);
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->mu);
-	free(j->path);
-	free(j);
-}
-
-int
-dx_spool_journal_read(struct dx_spool *sp, const char *sub, const char *name,
-    size_t max, char ***linesp, size_t *np, bool *torn, struct dx_err *err)
-{
-	char *buf, *p, *nl, **lines = NULL, **grown;
-	size_t len, n = 0, cap = 0;
-	int rc = -1;
-
-	*linesp = NULL;
-	*np = 0;
-	if (torn != NULL)
-		*torn = false;
-	if (dx_spool_read(sp, sub, name, max, &buf, &len, err) == -1)
-		return -1;
-	for (p = buf; p < buf + len; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL) {
-			if (torn != NULL)
-				*torn = true;
-			break;
-		}
-		if (nl == p)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((grown = realloc(lines, cap * sizeof(*lines))) == NULL)
-				goto oom;
-			lines = grown;
-		}
-		if ((lines[n] = strndup(p, (size_t)(nl - p))) == NULL)
-			goto oom;
-		n++;
-	}
-	rc = 0;
-	*linesp = lines;
-	*np = n;
-	lines = NULL;
-	goto out;
-oom:
-	dx_err_set(err, DX_INTERNAL, "out of memory");
-out:
-	dx_spool_names_free(lines, n);
-	free(buf);
 	return rc;
 }

@@ -239,7 +239,7 @@ Test(spool_cli, usage_errors_exit_2, .timeout = 60)
 		{ "wait", NULL },				/* no id */
 		{ "wait", "../x", NULL },			/* not an id */
 		{ "wait", "a", "b", NULL },			/* two */
-		{ "wait", "a", "--format", "text", NULL },
+		{ "wait", "a", "--format", "xml", NULL },
 		{ "wait", "a", "--timeout", "0", NULL },
 		{ "abort", "a", "--timeout", "3", NULL },	/* not abort's */
 		{ "status", "--format", "xml", NULL },
@@ -347,6 +347,21 @@ Test(spool_cli, wait_prints_the_result_as_exec_and_exits_as_exec, .timeout = 60)
 		json_decref(line);
 		/* -q: only the one-line error. */
 		cr_expect_str_eq(r.err, "dronex: 1 of 2 drones failed: b (connect_refused)\n");
+		dxh_run_free(&r);
+	}
+	/* --format text: exec's own text output, from the document. */
+	su_put(s.spool, "complete", "R2", failed_doc, 0600);
+	{
+		const char *argv[] = { "wait", "--spool", s.spool, "--format", "text",
+		    "R2", NULL };
+
+		su_client(NULL, &r, argv, 30);
+		cr_expect_eq(r.status, 1);
+		cr_expect_null(r.json);
+		cr_expect(strstr(r.out, "2 drones: 1 ok, 1 failed, 0 skipped") != NULL,
+		    "%s", r.out);
+		cr_expect(strstr(r.out, "b failed: connect_refused: connection refused")
+		    != NULL, "%s", r.out);
 		dxh_run_free(&r);
 	}
 	su_free(&s);

@@ -157,6 +157,9 @@ Test(spool_serve, control_replies_and_refusals, .timeout = 180)
 	cr_assert(await_in(&s, "pending", held), "accepted while paused");
 	su_pump(&s, 300);
 	cr_expect(su_exists(s.spool, "pending", held), "not started while paused");
+	cl(&s, &r, 30, "priority", "--spool", s.spool, held, "-2", NULL);
+	cr_expect_eq(r.status, 0, "a negative priority is an operand: %s", r.err);
+	dxh_run_free(&r);
 	cl(&s, &r, 30, "priority", "--spool", s.spool, held, "9", NULL);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	dxh_run_free(&r);
