@@ -12,11 +12,14 @@
  * the connection's own attach/detach (conn.h) makes each hand-over
  * explicit, which is what keeps libssh2 and libcrypto race-free.
  *
- * Idle sessions sit on one list, least recently used first.  The pool's
- * one thread polls all of them at once, with an eventfd that takes and
- * gives use to say the idle set changed.  It watches POLLRDHUP, POLLHUP
- * and POLLERR only: libssh2 reads nothing while no call runs, so an idle
- * socket may stay readable (a server's own messages) and POLLIN would
+ * Idle sessions sit on one list, least recently used first, and in one
+ * epoll set that the pool's one thread waits on, with an eventfd to wake
+ * it early (a stop, a new limit, a give whose deadline comes first).  A
+ * socket joins the set when its session goes idle and leaves it when it
+ * is taken, so a wake costs nothing per idle socket (poll() over 2,000
+ * sockets cost about 4 ms a time).  It watches EPOLLRDHUP, EPOLLHUP and
+ * EPOLLERR only: libssh2 reads nothing while no call runs, so an idle
+ * socket may stay readable (a server's own messages) and EPOLLIN would
  * spin.  It wakes for the nearest idle deadline: a session idle longer
  * than idle_timeout_ms is closed; one whose keepalive is due gets one.
  * Keepalives due within POOL_KA_SLACK_MS go out in the same wake, so 2,000
@@ -49,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +62,7 @@
 
 #define POOL_KA_SLACK_MS	1000	/* keepalives due this soon: same wake */
 #define POOL_POLL_MAX_MS	60000	/* longest single poll, for sanity */
+#define POOL_EVENTS_MAX		64	/* epoll events taken per wait */
 #define POOL_DEAD_EVENTS	(POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)
 
 enum pool_state {
@@ -73,19 +78,10 @@ struct pool_entry {
 	enum pool_state		 state;		/* lock */
 	bool			 stale;		/* lock; forgotten while busy */
 	struct pool_entry	*prev, *next;	/* lock; the idle list */
-	uint64_t		 seq;		/* lock; bumped at each idling */
 	int			 fd;		/* lock; c's descriptor while idle */
 	int64_t			 idle_since;	/* lock; monotonic ms */
 	int64_t			 ka_due;	/* lock; 0: no keepalives */
 	struct dx_throttle	 th;		/* lock */
-};
-
-/* What the thread polls, copied from the idle list under the lock. */
-struct pool_snap {
-	struct pollfd		*pfd;		/* [0] the eventfd, then sessions */
-	struct pool_entry      **ent;
-	uint64_t		*seq;
-	size_t			 n, cap;	/* sessions in pfd[1..n] */
 };
 
 struct dx_pool {
@@ -98,10 +94,11 @@ struct dx_pool {
 	size_t			 nent;		/* lock */
 	struct pool_entry	*lru, *mru;	/* lock; idle list ends */
 	size_t			 nwarm, nbusy;	/* lock */
-	bool			 dirty;		/* lock; idle set changed */
 	bool			 woken;		/* lock; eventfd written, not read */
+	int64_t			 sleep_until;	/* lock; when the thread's wait ends */
 	bool			 stop;		/* lock */
 	int			 efd;		/* the thread's wake-up */
+	int			 epfd;		/* the idle sockets (and efd) */
 	pthread_t		 thread;
 };
 
@@ -172,14 +169,17 @@ pool_entry_get(struct dx_pool *p, const char *name)
 	return e;
 }
 
-/* Wakes the thread (once until it reads); lock held. */
+/*
+ * Wakes the thread unless it wakes by `by` anyway (0: now; a give passes
+ * its new idle session's first deadline, so a busy tick's gives wake it
+ * rarely); lock held.
+ */
 static void
-pool_wake(struct dx_pool *p)
+pool_wake(struct dx_pool *p, int64_t by)
 {
 	uint64_t one = 1;
 
-	p->dirty = true;
-	if (p->woken)
+	if (p->woken || (by != 0 && p->sleep_until <= by))
 		return;
 	p->woken = true;
 	if (write(p->efd, &one, sizeof(one)) == -1) {
@@ -200,9 +200,11 @@ pool_unlink(struct dx_pool *p, struct pool_entry *e)
 	else
 		p->mru = e->prev;
 	e->prev = e->next = NULL;
+	/* Before anyone can close it: a closed descriptor leaves by itself. */
+	if (e->fd >= 0)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, e->fd, NULL);
 	e->fd = -1;
 	p->nwarm--;
-	p->dirty = true;
 }
 
 /*
@@ -273,42 +275,6 @@ pool_iso(char *buf, size_t size, int64_t realtime_ms)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The snapshot the thread polls, rebuilt from the idle list; lock held. */
-static void
-pool_snap_build(struct dx_pool *p, struct pool_snap *sn)
-{
-	struct pool_entry *e;
-	size_t need = p->nwarm + 1, k = 0;
-
-	if (need > sn->cap) {
-		struct pollfd *pfd = realloc(sn->pfd, need * sizeof(*pfd));
-		struct pool_entry **ent;
-		uint64_t *seq;
-
-		if (pfd != NULL)
-			sn->pfd = pfd;
-		ent = realloc(sn->ent, need * sizeof(*ent));
-		if (ent != NULL)
-			sn->ent = ent;
-		seq = realloc(sn->seq, need * sizeof(*seq));
-		if (seq != NULL)
-			sn->seq = seq;
-		if (pfd != NULL && ent != NULL && seq != NULL)
-			sn->cap = need;
-	}
-	for (e = p->lru; e != NULL && k + 1 < sn->cap; e = e->next) {
-		sn->pfd[k + 1].fd = e->fd;
-		sn->pfd[k + 1].events = POLLRDHUP;
-		sn->pfd[k + 1].revents = 0;
-		sn->ent[k + 1] = e;
-		sn->seq[k + 1] = e->seq;
-		k++;
-	}
-	/* Out of memory: the rest are still closed by time, just not watched. */
-	sn->n = k;
-	p->dirty = false;
-}
-
 /* Milliseconds until the nearest idle deadline (-1: none); lock held. */
 static int
 pool_next_ms(struct dx_pool *p, int64_t now)
@@ -359,22 +325,35 @@ pool_list_close(struct pool_list *l)
 	l->n = 0;
 }
 
+/* True when fd has a hang-up or an error pending (no waiting). */
+static bool
+pool_hung_up(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POOL_DEAD_EVENTS) != 0;
+}
+
 /*
- * One pass of the thread over what the poll saw and the idle deadlines:
- * dead and expired sessions go to dead, due keepalives to ka (their
- * entries made KEEPALIVE).  Lock held.
+ * One pass of the thread over what epoll saw and the idle deadlines: dead
+ * and expired sessions go to dead, due keepalives to ka (their entries
+ * made KEEPALIVE).  Lock held.
  */
 static void
-pool_scan(struct dx_pool *p, struct pool_snap *sn, int64_t now,
-    struct pool_list *dead, struct pool_list *ka)
+pool_scan(struct dx_pool *p, const struct epoll_event *ev, int nev,
+    int64_t now, struct pool_list *dead, struct pool_list *ka)
 {
 	struct pool_entry *e, *next;
 	struct dx_conn *c;
 
-	for (size_t i = 1; i <= sn->n; i++) {
-		e = sn->ent[i];
-		if ((sn->pfd[i].revents & POOL_DEAD_EVENTS) == 0 ||
-		    e->state != POOL_IDLE || e->seq != sn->seq[i])
+	for (int i = 0; i < nev; i++) {
+		/*
+		 * The event may be older than the entry's current idle
+		 * session (taken and given back meanwhile): its own socket
+		 * is asked again.
+		 */
+		if ((e = ev[i].data.ptr) == NULL || e->state != POOL_IDLE ||
+		    !pool_hung_up(e->fd))
 			continue;
 		c = pool_unidle(p, e);
 		if (pool_list_add(dead, c) == -1)
@@ -415,42 +394,35 @@ static void *
 pool_main(void *arg)
 {
 	struct dx_pool *p = arg;
-	struct pool_snap sn = { 0 };
+	struct epoll_event ev[POOL_EVENTS_MAX];
 	struct pool_list dead = { 0 }, ka = { 0 };
 	bool *ok = NULL;
 	size_t okcap = 0;
 	uint64_t v;
 	int64_t now;
-	int ms;
+	int ms, nev;
 
-	if ((sn.pfd = calloc(1, sizeof(*sn.pfd))) == NULL ||
-	    (sn.ent = calloc(1, sizeof(*sn.ent))) == NULL ||
-	    (sn.seq = calloc(1, sizeof(*sn.seq))) == NULL)
-		goto out;
-	sn.cap = 1;
-	sn.pfd[0].fd = p->efd;
-	sn.pfd[0].events = POLLIN;
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		if (p->dirty)
-			pool_snap_build(p, &sn);
-		ms = pool_next_ms(p, dx_now_ms());
+		now = dx_now_ms();
+		ms = pool_next_ms(p, now);
+		p->sleep_until = now + ms;
 		pthread_mutex_unlock(&p->lock);
 
-		if (poll(sn.pfd, sn.n + 1, ms) == -1 && errno != EINTR)
-			sn.n = 0;	/* a bad array: rebuilt below */
-		if (sn.pfd[0].revents & POLLIN &&
-		    read(p->efd, &v, sizeof(v)) == -1) {
-			/* EAGAIN: another wake was read already. */
-		}
+		if ((nev = epoll_wait(p->epfd, ev, POOL_EVENTS_MAX, ms)) == -1)
+			nev = 0;	/* EINTR: look again */
+		for (int i = 0; i < nev; i++)
+			if (ev[i].data.ptr == NULL &&
+			    read(p->efd, &v, sizeof(v)) == -1) {
+				/* EAGAIN: another wake was read already. */
+			}
 
 		pthread_mutex_lock(&p->lock);
-		if (sn.pfd[0].revents & POLLIN)
-			p->woken = false;
+		for (int i = 0; i < nev; i++)
+			if (ev[i].data.ptr == NULL)
+				p->woken = false;
 		now = dx_now_ms();
-		pool_scan(p, &sn, now, &dead, &ka);
-		for (size_t i = 0; i <= sn.n; i++)
-			sn.pfd[i].revents = 0;
+		pool_scan(p, ev, nev, now, &dead, &ka);
 		if (dead.n > 0 || ka.n > 0) {
 			pthread_mutex_unlock(&p->lock);
 			pool_list_close(&dead);
@@ -480,7 +452,6 @@ pool_main(void *arg)
 				}
 			}
 			ka.n = 0;
-			p->dirty = true;
 			pthread_cond_broadcast(&p->cond);
 			if (dead.n > 0) {
 				pthread_mutex_unlock(&p->lock);
@@ -490,10 +461,6 @@ pool_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
-out:
-	free(sn.pfd);
-	free(sn.ent);
-	free(sn.seq);
 	free(dead.v);
 	free(ka.v);
 	free(ok);
@@ -510,9 +477,17 @@ dx_pool_new(const struct dx_pool_opts *opts, struct dx_conn_shared *shared,
 		goto oom;
 	p->opts = *opts;
 	p->shared = shared;
-	if ((p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+	p->epfd = -1;
+	if ((p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    (p->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->efd, &(struct epoll_event){
+	    .events = EPOLLIN, .data.ptr = NULL }) == -1) {
 		dx_err_set(err, DX_INTERNAL, "cannot make the session pool's "
-		    "eventfd: %s", strerror(errno));
+		    "epoll set: %s", strerror(errno));
+		if (p->efd >= 0)
+			close(p->efd);
+		if (p->epfd >= 0)
+			close(p->epfd);
 		free(p);
 		return NULL;
 	}
@@ -528,12 +503,14 @@ dx_pool_new(const struct dx_pool_opts *opts, struct dx_conn_shared *shared,
 		dx_err_set(err, DX_INTERNAL, "cannot start the session pool's "
 		    "thread");
 		close(p->efd);
+		close(p->epfd);
 		free(p);
 		return NULL;
 	}
 	return p;
 oom_fd:
 	close(p->efd);
+	close(p->epfd);
 	free(p);
 oom:
 	dx_err_set(err, DX_INTERNAL, "out of memory making the session pool");
@@ -548,7 +525,7 @@ dx_pool_free(struct dx_pool *p)
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
 	p->woken = false;
-	pool_wake(p);
+	pool_wake(p, 0);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
 	for (size_t i = 0; i < p->tabsize; i++) {
@@ -563,6 +540,7 @@ dx_pool_free(struct dx_pool *p)
 	}
 	free(p->tab);
 	close(p->efd);
+	close(p->epfd);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -706,6 +684,7 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 	struct pool_entry *e;
 	bool keep = dx_conn_healthy(c);
 	int fd = dx_conn_fd(c);
+	int64_t by;
 
 	if (!keep)
 		dx_conn_close(c, NULL);
@@ -718,10 +697,11 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 		return;
 	}
 	p->nbusy--;
-	if (keep && !e->stale && !pool_full(p, 1)) {
+	if (keep && !e->stale && !pool_full(p, 1) &&
+	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &(struct epoll_event){
+	    .events = EPOLLRDHUP, .data.ptr = e }) == 0) {
 		e->state = POOL_IDLE;
 		e->fd = fd;
-		e->seq++;
 		e->idle_since = dx_now_ms();
 		e->ka_due = t->keepalive_s > 0 ?
 		    e->idle_since + (int64_t)t->keepalive_s * 1000 : 0;
@@ -733,7 +713,13 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 			p->lru = e;
 		p->mru = e;
 		p->nwarm++;
-		pool_wake(p);
+		by = e->idle_since + POOL_POLL_MAX_MS;
+		if (e->ka_due != 0 && e->ka_due < by)
+			by = e->ka_due;
+		if (p->opts.idle_timeout_ms > 0 &&
+		    e->idle_since + p->opts.idle_timeout_ms < by)
+			by = e->idle_since + p->opts.idle_timeout_ms;
+		pool_wake(p, by);
 		c = NULL;
 	} else {
 		e->state = POOL_CLOSED;
@@ -787,7 +773,7 @@ dx_pool_resize(struct dx_pool *p, size_t max_sessions)
 			pthread_mutex_lock(&p->lock);
 		}
 	}
-	pool_wake(p);
+	pool_wake(p, 0);
 	pthread_mutex_unlock(&p->lock);
 	pool_list_close(&dead);
 	free(dead.v);
