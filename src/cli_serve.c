@@ -390,6 +390,12 @@ serve_loop(struct serve *s, int ino, int sfd)
 		}
 		if (s->draining && !serve_busy(s))
 			break;
+		{
+			struct dx_err rerr = { 0 };
+
+			if (serve_recycle(s, &rerr) == -1)
+				serve_log("keeping the queue: %s", rerr.msg);
+		}
 		now = dx_now_ms();
 		due = last + (s->dirty ? SERVE_STATUS_MIN_MS : SERVE_STATUS_MAX_MS);
 		if (now >= due) {
@@ -523,6 +529,7 @@ cli_serve(int argc, char **argv)
 	po.throttle_window_ms = a.throttle_ms;
 	memset(&qo, 0, sizeof(qo));
 	qo.fanout = o.fanout;
+	s->qopts = qo;
 	if ((s->shared = dx_conn_shared_new(&err)) == NULL ||
 	    (s->pool = dx_pool_new(&po, s->shared, &err)) == NULL ||
 	    (s->q = dx_queue_new(&qo, serve_exec, s, &err)) == NULL ||

@@ -128,7 +128,9 @@ struct serve {
 	struct dx_inventory inv;	/* main */
 	struct dx_conn_shared *shared;	/* constant */
 	struct dx_pool	*pool;		/* constant */
-	struct dx_queue	*q;		/* constant once started */
+	struct dx_queue	*q;		/* mu: replaced by serve_recycle() */
+	struct dx_queue_opts qopts;	/* constant: every queue's options */
+	size_t		 nqueued;	/* mu: jobs in the queue, done() not yet run */
 	pthread_mutex_t	 mu;
 	struct serve_drone *hash[SERVE_HASH]; /* mu */
 	struct dx_target **retired;	/* mu: replaced targets, freed at exit */
@@ -187,6 +189,12 @@ void	serve_done(void *arg, size_t index, const struct dx_job *,
 	    struct dx_result *);
 /* Releases the request's jobs (mu not held); completes an empty one. */
 void	serve_admit(struct serve *, struct serve_req *);
+/*
+ * Main thread: an idle queue that has run SERVE_RECYCLE_JOBS jobs is
+ * replaced by a fresh one (serve_sched.c says why).
+ */
+#define SERVE_RECYCLE_JOBS	8192
+int	serve_recycle(struct serve *, struct dx_err *);
 /* Aborts a request (mu not held): kind DX_INTERRUPTED, "aborted". */
 void	serve_abort(struct serve *, struct serve_req *);
 /* A pending request's new priority; -1 with err when it started. */

@@ -177,6 +177,44 @@ sched_submit(struct serve *s, struct serve_job *j)
 		return;
 	}
 	j->state = SJ_QUEUED;
+	s->nqueued++;
+}
+
+/*
+ * The queue keeps a small record of every job it was given for its whole
+ * life (a job's id is its position), so one queue for a service that runs
+ * for months would grow with every request it ever ran.  So once no job
+ * is in the queue (every done() has passed its locked part, so no id of
+ * this queue is held anywhere) and it has run SERVE_RECYCLE_JOBS jobs, a
+ * fresh queue with the current fan-out takes its place, and the old one
+ * is stopped (joining its dispatcher, which may still be on its way out
+ * of the last done()) and freed.  Jobs submitted meanwhile go to the new
+ * queue: s->q is only read under mu.
+ */
+int
+serve_recycle(struct serve *s, struct dx_err *err)
+{
+	struct dx_queue *old, *q;
+	struct dx_queue_opts qo = s->qopts;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->nqueued > 0 || dx_queue_size(s->q) < SERVE_RECYCLE_JOBS) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	qo.fanout = s->fanout;
+	if ((q = dx_queue_new(&qo, serve_exec, s, err)) == NULL ||
+	    dx_queue_start(q, serve_done, s, err) == -1) {
+		pthread_mutex_unlock(&s->mu);
+		dx_queue_free(q);
+		return -1;
+	}
+	old = s->q;
+	s->q = q;
+	pthread_mutex_unlock(&s->mu);
+	dx_queue_stop(old, NULL);
+	dx_queue_free(old);
+	return 0;
 }
 
 static void
@@ -487,6 +525,7 @@ serve_done(void *arg, size_t index, const struct dx_job *job,
 		dx_pool_forget(s->pool, j->drone->name);
 
 	pthread_mutex_lock(&s->mu);
+	s->nqueued--;
 	sched_finished(s, j, obj);
 	if (res->status == DX_ST_FAILED && r->max_failures > 0 &&
 	    r->nfailed >= r->max_failures && !r->breaker) {
