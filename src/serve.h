@@ -193,7 +193,7 @@ void	serve_admit(struct serve *, struct serve_req *);
  * Main thread: an idle queue that has run SERVE_RECYCLE_JOBS jobs is
  * replaced by a fresh one (serve_sched.c says why).
  */
-#define SERVE_RECYCLE_JOBS	8192
+#define SERVE_RECYCLE_JOBS	1024
 int	serve_recycle(struct serve *, struct dx_err *);
 /* Aborts a request (mu not held): kind DX_INTERRUPTED, "aborted". */
 void	serve_abort(struct serve *, struct serve_req *);

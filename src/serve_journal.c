@@ -2,14 +2,22 @@
  * serve_journal.c - the crash journal of a running request and the
  * recovery of running/ at start (SPEC section 7, "Crash safety").
  *
- * running/ID.journal holds one JSON line per event, each durable (the
- * spool's group commit: many drone threads, one fsync) BEFORE the thing
- * it records happens:
+ * running/ID.journal holds one JSON line per event.  The begin and start
+ * lines are durable (the spool's group commit: many drone threads, one
+ * fsync) BEFORE the thing they record happens:
  *
  *   {"begin": ID, "started": MS, "host_key_check": P, "shard": "K/N",
  *    "drones": [[NAME, HOST, PORT, USER], ...]}    before any drone starts
  *   {"start": DRONE, "call": I, "command": CMD}    before call I is sent
  *   {"done": DRONE, "result": {drone object}}      once the drone finished
+ *
+ * A done line is written but not fsync'd: it is written before the
+ * drone's result can count anywhere, and a kill -9 of serve loses no
+ * write(2) already made, so it is lost only with the machine (power,
+ * kernel) before the next sync; then its drone's calls come back
+ * "unknown", which is still true.  Syncing it would put one fsync per
+ * drone on the queue's one dispatcher thread, where done() runs, one after
+ * the other: half of a warm tick's time in bench/serve-loop.
  *
  * Recovery (serve_recover(), before serving): for each request left in
  * running/, the result is rebuilt from its journal and written, never by
@@ -34,15 +42,18 @@
 
 #define JOURNAL_MAX	((size_t)1 << 30)
 
+/* Appends line; durable: returns once it is on disk. */
 static int
-journal_put(struct dx_spool_journal *jl, json_t *line, struct dx_err *err)
+journal_put(struct dx_spool_journal *jl, json_t *line, bool durable,
+    struct dx_err *err)
 {
 	char *text;
 	int rc;
 
 	if ((text = json_dumps(line, JSON_COMPACT)) == NULL)
 		return dx_err_set(err, DX_INTERNAL, "out of memory journaling");
-	rc = dx_spool_journal_put(jl, text, err);
+	rc = durable ? dx_spool_journal_put(jl, text, err) :
+	    dx_spool_journal_append(jl, text, strlen(text), NULL, err);
 	free(text);
 	return rc;
 }
@@ -85,7 +96,7 @@ serve_journal_begin(struct serve *s, struct serve_req *r, struct dx_err *err)
 		    r->jobs[i].drone->name, t->host, t->port, t->user)) == -1)
 			goto oom;
 	}
-	if (journal_put(r->journal, line, err) == -1)
+	if (journal_put(r->journal, line, true, err) == -1)
 		goto fail;
 	r->files = true;
 	serve_log("request %s started (%zu drones)", r->id, r->njobs);
@@ -116,7 +127,7 @@ serve_journal_start(struct serve *s, struct serve_req *r, const char *drone,
 	    dx_json_set_bytes(line, "command", command, strlen(command)) == -1)
 		dx_err_set(err, DX_INTERNAL, "out of memory journaling");
 	else
-		rc = journal_put(r->journal, line, err);
+		rc = journal_put(r->journal, line, true, err);
 	json_decref(line);
 	return rc;
 }
@@ -134,7 +145,7 @@ serve_journal_done(struct serve *s, struct serve_req *r, const char *drone,
 	if ((line = json_pack("{s:s, s:O}", "done", drone, "result", obj)) == NULL)
 		dx_err_set(err, DX_INTERNAL, "out of memory journaling");
 	else
-		rc = journal_put(r->journal, line, err);
+		rc = journal_put(r->journal, line, false, err);
 	json_decref(line);
 	return rc;
 }
