@@ -27,7 +27,7 @@
  * ask for no reply: a reply would stay unread in the socket (and then in
  * libssh2's packet list) until the next call, growing without bound over
  * a long idle.  They keep the TCP path and firewalls alive; a dead server
- * shows up as POLLRDHUP at once (a frozen one only at the next call, whose
+ * shows up as EPOLLRDHUP at once (a frozen one only at the next call, whose
  * timeout bounds it).
  *
  * A take of a warm session checks it without blocking: healthy, and no

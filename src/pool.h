@@ -11,10 +11,10 @@
  *	dx_pool_give(pool, c);			    detached; kept warm if healthy
  *
  * Between a give and the next take the session is idle: the pool's one
- * thread holds every idle session in one poll loop (no thread per
- * session), watching each socket for POLLRDHUP/POLLHUP/POLLERR (a server
- * that went away; keepalive replies are never read, so POLLIN is not
- * watched), sending keepalives at the target's keepalive interval, and
+ * thread holds every idle session in one epoll set (no thread per
+ * session), watching each socket for a hang-up or an error (a server
+ * that went away; libssh2 reads nothing while idle, so readability is
+ * not watched), sending keepalives at the target's keepalive interval, and
  * closing sessions idle longer than idle_timeout_ms.  At most
  * max_sessions sessions are open: a take that needs a new one when the
  * limit is reached closes the least recently used idle session first;

@@ -148,7 +148,7 @@ tp_sshd_start(struct tp_sshd *s, const char *hostkey)
 static void
 tp_sshd_kill(struct tp_sshd *s)
 {
-	char path[64], buf[512], *p;
+	char path[300], buf[512], *p;
 	struct dirent *d;
 	DIR *dir;
 	FILE *f;
