@@ -649,7 +649,9 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    NULL, &tc, &err) == -1)
+		    NULL, &tc, &err) == -1 ||
+		    dx_target_resolve_hops(&(*targets)[i], inv, NULL, &tc,
+		    &err) == -1)
 			goto fail;
 	return 0;
 fail:

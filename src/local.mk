@@ -36,7 +36,9 @@ src_libdronex_core_la_SOURCES = \
 	src/transport.c src/transport.h \
 	src/conn.c src/conn.h src/conn_int.h src/conn_auth.c \
 	src/call.c src/call.h \
-	src/ssh_exec.c src/ssh_exec.h
+	src/ssh_exec.c src/ssh_exec.h \
+	src/hops.c src/hops.h \
+	src/jump.c src/jump.h
 
 # The installed libdronex (shared and static), made of the same objects.
 # The shared one exports exactly the functions dronex.h declares, listed in
