@@ -14,6 +14,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_exec \
 	tests/integration/test_connect \
 	tests/integration/test_connection_lost \
+	tests/integration/test_jump \
 	tests/integration/test_hostkey \
 	tests/integration/test_auth \
 	tests/integration/test_agent \
@@ -47,6 +48,9 @@ tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_jump_SOURCES = tests/integration/test_jump.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_jump_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_jump_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connection_lost_SOURCES = tests/integration/test_connection_lost.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connection_lost_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connection_lost_LDADD = $(DX_INTEGRATION_LDADD)
