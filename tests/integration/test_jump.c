@@ -286,25 +286,42 @@ Test(jump, the_jump_connection_lost_mid_run_fails_only_its_drones, .timeout = 60
 	json_decref(inv);
 }
 
-Test(jump, a_looping_chain_is_refused_before_connecting, .timeout = 30)
+Test(jump, a_chain_that_comes_back_to_the_drone_is_refused, .timeout = 30)
 {
 	struct dxh_run r;
-	json_t *inv = tj_inv(1, NULL);
+	json_t *inv = tj_inv(1, "bastion,d-001");
 	char *path;
 
-	/* The inventory refuses loops of drone names; an element that names
-	 * the drone itself through a chain comes from ssh_config, but an
-	 * ad-hoc element that loops is caught the same way. */
-	dxh_inv_set(inv, "d-001", "jump", json_string("bastion"));
-	dxh_inv_set(inv, "bastion", "jump", json_string("inner"));
-	dxh_inv_set(inv, "inner", "jump", json_string("d-001"));
+	/* A ProxyJump-style chain: bastion, then the drone itself. */
 	path = dxh_inv_write(inv);
 	dxh_run(&r, "exec", "-i", path, "-w", "d-001", "--", "true", NULL);
 	cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
-	cr_expect(strstr(r.err, "loops") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "drone 'd-001': jump chain loops through 'd-001'") !=
+	    NULL, "%s", r.err);
+	cr_expect_str_eq(r.out, "", "something ran: %s", r.out);
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(path);
+}
+
+/* "a,b" as ssh -J a,b: b reached through a. */
+Test(jump, a_comma_chain_goes_through_each_hop_in_turn, .timeout = 60)
+{
+	struct fu_proxy *px;
+	struct dxh_run r;
+	json_t *inv = tj_inv(2, "bastion,inner");
+
+	px = fu_proxy_start(atoi(dxh_env("DX_TEST_PORT")), 0, 0);
+	fu_proxy_drone(px, inv, "bastion");
+	tj_exec(&r, inv, "2", "echo chained");
+	cr_expect_eq(r.status, 0, "exit %d: %s %s", r.status, r.err, r.out);
+	tj_expect_ok(&r, "d-001", "chained\n");
+	tj_expect_ok(&r, "d-002", "chained\n");
+	cr_expect_eq(fu_proxy_accepted(px), 1, "%d connections to bastion",
+	    fu_proxy_accepted(px));
+	fu_proxy_stop(px);
+	dxh_run_free(&r);
+	json_decref(inv);
 }
 
 Test(jump, list_explain_shows_the_chain, .timeout = 30)
