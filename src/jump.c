@@ -86,6 +86,7 @@ struct jump_pipe {
 	size_t		 uplen, upoff;
 	char		 down[JUMP_BUF]; /* channel -> fd */
 	size_t		 downlen, downoff;
+	bool		 rd;		/* fd may have data (poll said so) */
 	bool		 fd_eof;	/* the inner end stopped writing */
 	bool		 eof_sent;	/* ... and the channel was told */
 	bool		 ch_eof;	/* the server's end stopped writing */
@@ -115,6 +116,9 @@ struct jump_node {
 	struct jump_pipe **pipes;
 	size_t		 npipes, cap;
 	struct jump_pipe *pending;	/* its write is half sent */
+	bool		 drained;	/* a channel read this round read the
+					   socket: other channels' data is
+					   queued in libssh2 now */
 	struct pollfd	*pfd;
 	size_t		 pfdcap;
 };
@@ -373,6 +377,7 @@ jump_open_done(struct jump_node *j, LIBSSH2_CHANNEL *ch,
 		if (j->npipes < j->cap && (p = calloc(1, sizeof(*p))) != NULL) {
 			p->ch = ch;
 			p->fd = r->end;
+			p->rd = true;
 			r->end = -1;
 			j->pipes[j->npipes++] = p;
 		} else {
@@ -459,6 +464,15 @@ jump_pump_down(struct jump_node *j, struct jump_pipe *p)
 
 	while (!j->dead && !p->closing) {
 		if (p->downoff == p->downlen && !p->ch_eof) {
+			/*
+			 * One read per round takes in what the socket has; after
+			 * it, only channels with queued data or EOF are read
+			 * (each read costs a recv() on the session).
+			 */
+			if (j->drained && libssh2_poll_channel_read(p->ch, 0) <= 0 &&
+			    !libssh2_channel_eof(p->ch))
+				break;
+			j->drained = true;
 			n = libssh2_channel_read(p->ch, p->down, sizeof(p->down));
 			if (n == LIBSSH2_ERROR_EAGAIN)
 				break;
@@ -508,14 +522,20 @@ jump_pump_up(struct jump_node *j, struct jump_pipe *p)
 		if (j->pending != NULL && j->pending != p)
 			break;
 		if (p->upoff == p->uplen && !p->fd_eof) {
+			if (!p->rd)
+				break;
 			n = recv(p->fd, p->up, sizeof(p->up), 0);
 			if (n == -1 && errno == EINTR)
 				continue;
-			if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				p->rd = false;
 				break;
+			}
 			if (n <= 0)
 				p->fd_eof = true;
 			else {
+				/* A short read took all there was. */
+				p->rd = (size_t)n == sizeof(p->up);
 				p->upoff = 0;
 				p->uplen = (size_t)n;
 			}
@@ -587,6 +607,7 @@ jump_round(struct jump_node *j, int64_t now)
 	bool moved = false;
 	size_t i;
 
+	j->drained = false;
 	/* The half-sent writer goes first, with the same bytes. */
 	for (i = 0; i < j->npipes && j->pending != NULL; i++)
 		if (j->pipes[i] == j->pending) {
@@ -772,6 +793,9 @@ jump_loop(struct jump_node *j)
 		}
 		if (r > 0 && (j->pfd[0].revents & POLLIN))
 			jump_drain(j->wake);
+		for (size_t i = 0; r > 0 && i + 2 < n; i++)
+			if (j->pfd[1 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				j->pipes[i]->rd = true;
 		sess = n - 1;
 		/* A server that stopped sending is gone for every pipe. */
 		if (r > 0 && (j->pfd[sess].revents & (POLLHUP | POLLERR |
