@@ -286,6 +286,42 @@ Test(jump, the_jump_connection_lost_mid_run_fails_only_its_drones, .timeout = 60
 	json_decref(inv);
 }
 
+/*
+ * A jump session that failed is not kept: the retry of each drone opens a
+ * new one (the relay drops the first connection to the jump host, then
+ * relays).  The first failure is shared: one connection for three drones.
+ */
+Test(jump, a_failed_jump_session_is_opened_again_by_the_retries, .timeout = 60)
+{
+	struct fu_proxy *px;
+	struct dxh_run r;
+	json_t *inv = tj_inv(3, "bastion");
+	char *path;
+
+	px = fu_proxy_start(atoi(dxh_env("DX_TEST_PORT")), 1, 0);
+	fu_proxy_drone(px, inv, "bastion");
+	path = dxh_inv_write(inv);
+	{
+		const char *av[] = { "exec", "-i", path, "-w", "d-*", "-f", "3",
+		    "--retries", "2", "--retry-delay", "0.5", "--", "echo again",
+		    NULL };
+
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true,
+		    .timeout = 60 });
+	}
+	cr_expect_eq(r.status, 0, "exit %d: %s %s", r.status, r.err, r.out);
+	tj_expect_ok(&r, "d-001", "again\n");
+	tj_expect_ok(&r, "d-002", "again\n");
+	tj_expect_ok(&r, "d-003", "again\n");
+	/* One dropped, then one per retry round (the rounds may not line up). */
+	cr_expect(fu_proxy_accepted(px) >= 2 && fu_proxy_accepted(px) <= 4,
+	    "%d connections to the jump host", fu_proxy_accepted(px));
+	fu_proxy_stop(px);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+}
+
 Test(jump, a_chain_that_comes_back_to_the_drone_is_refused, .timeout = 30)
 {
 	struct dxh_run r;
