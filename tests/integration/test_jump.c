@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -124,6 +125,94 @@ Test(jump, an_ad_hoc_jump_host_user_at_host_port, .timeout = 60)
 	dxh_run_free(&r);
 	json_decref(inv);
 	free(jump);
+}
+
+/*
+ * Bulk data both ways through one jump session at once: every drone gets
+ * 3 MB on stdin and sends back its checksum and 3 MB of output, so the
+ * pump's windows, half-sent writes and full socketpairs all come into play.
+ */
+Test(jump, megabytes_both_ways_through_one_jump_arrive_intact, .timeout = 90)
+{
+	struct dxh_run r;
+	json_t *inv = tj_inv(4, "bastion");
+	char *dir, *in, *path, *data, name[16], *cmd, want[80];
+	size_t len = 3 * 1000 * 1000;
+	FILE *f;
+
+	dir = dxh_tmpdir();
+	cr_assert(asprintf(&in, "%s/stdin", dir) > 0);
+	cr_assert_not_null(data = malloc(len));
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)('a' + (i * 7 + i / 1000) % 26);
+	cr_assert_not_null(f = fopen(in, "w"));
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	/* The checksum the drones must print, computed the same way. */
+	{
+		char *sum;
+		FILE *p;
+
+		cr_assert(asprintf(&sum, "sha256sum < %s", in) > 0);
+		cr_assert_not_null(p = popen(sum, "r"));
+		cr_assert_not_null(fgets(want, sizeof(want), p));
+		pclose(p);
+		free(sum);
+		want[64] = '\0';
+	}
+	cr_assert(asprintf(&cmd, "sha256sum | cut -c1-64; head -c %zu /dev/zero | "
+	    "tr '\\0' x", len) > 0);
+	path = dxh_inv_write(inv);
+	{
+		const char *av[] = { "exec", "-i", path, "-w", "d-*", "-f", "4",
+		    "--stdin", in, "--max-output", "8M", "--", cmd, NULL };
+
+		dxh_run_argv(&r, av, &(struct dxh_opts){ .timed = true,
+		    .timeout = 80 });
+	}
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	for (int i = 1; i <= 4; i++) {
+		const char *out;
+
+		dxh_name(name, sizeof(name), i);
+		cr_expect_str_eq(dxh_status(&r, name), "ok", "%s: %s", name, r.err);
+		out = dxh_call_str(&r, name, 0, "stdout");
+		cr_assert_not_null(out, "%s: no stdout", name);
+		cr_expect_eq(strncmp(out, want, 64), 0, "%s: checksum %.64s, want %s",
+		    name, out, want);
+		cr_expect_eq(strlen(out), 65 + len, "%s: %zu bytes of output", name,
+		    strlen(out));
+		cr_expect_eq(strspn(out + 65, "x"), len, "%s: output mangled", name);
+	}
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(data);
+	free(cmd);
+	free(path);
+	free(in);
+	free(dir);
+}
+
+/* The run's deadline ends a drone still waiting for its jump host. */
+Test(jump, the_deadline_ends_a_wait_for_a_silent_jump_host, .timeout = 60)
+{
+	struct dxh_run r;
+	json_t *inv = tj_inv(1, "bastion");
+	int port, fd = dxh_silent_listener(&port);
+	char *path;
+
+	dxh_inv_set(inv, "bastion", "port", json_integer(port));
+	dxh_inv_set(inv, "bastion", "connect_timeout", json_real(30.0));
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, "-w", "d-*", "--deadline", "1", "--",
+	    "true", NULL);
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(dxh_kind(&r, "d-001"), "deadline", "%s", r.out);
+	cr_expect_leq(r.wall, 5.0, "took %.2f s with --deadline 1", r.wall);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(path);
+	close(fd);
 }
 
 /*
