@@ -14,6 +14,10 @@
  * error.  A requester that gives up marks its request abandoned; the pump
  * frees it (and a channel opened for it: the requester closed its end).
  *
+ * Pump threads are joinable: one that ended puts itself on the registry's
+ * list of ended pumps, which the next request (or dx_jump_reg_free())
+ * joins, so that no thread outlives the registry, not even its exit.
+ *
  * The references that keep a node alive are its requests and its pipes,
  * counted under the lock.  Requesters add them; only the pump drops them,
  * and the pump ends when the count is 0 after it took the node out of the
@@ -93,8 +97,15 @@ struct jump_pipe {
 	bool		 closing;	/* freeing the channel */
 };
 
+/* An ended pump thread, to be joined (its thread-local state freed). */
+struct jump_ended {
+	struct jump_ended *next;
+	pthread_t	 th;
+};
+
 struct jump_node {
 	struct dx_jump_reg *reg;
+	struct jump_ended *ended;	/* made with the node, used at its end */
 	struct jump_node *next;		/* reg->lock */
 	char		*key;
 	struct dx_target *hops;		/* copies of the chain */
@@ -128,6 +139,7 @@ struct dx_jump_reg {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;		/* a pump ended */
 	struct jump_node *nodes;	/* every running pump's node */
+	struct jump_ended *ended;	/* pumps that ended, not joined yet */
 	size_t		 npumps;
 	bool		 closing;
 };
@@ -176,6 +188,19 @@ jump_fail_set(struct jump_fail *f, enum dx_kind kind, size_t hop,
 	va_end(ap);
 }
 
+/* Joins and frees a list of ended pumps. */
+static void
+jump_join(struct jump_ended *e)
+{
+	struct jump_ended *next;
+
+	for (; e != NULL; e = next) {
+		next = e->next;
+		pthread_join(e->th, NULL);
+		free(e);
+	}
+}
+
 struct dx_jump_reg *
 dx_jump_reg_new(struct dx_conn_shared *sh, struct dx_err *err)
 {
@@ -213,6 +238,7 @@ dx_jump_reg_free(struct dx_jump_reg *reg)
 	while (reg->npumps > 0)
 		pthread_cond_wait(&reg->cond, &reg->lock);
 	pthread_mutex_unlock(&reg->lock);
+	jump_join(reg->ended);
 	pthread_cond_destroy(&reg->cond);
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
@@ -838,6 +864,8 @@ jump_pump_main(void *arg)
 			*pp = j->next;
 			break;
 		}
+	j->ended->next = reg->ended;
+	reg->ended = j->ended;
 	reg->npumps--;
 	pthread_cond_broadcast(&reg->cond);
 	pthread_mutex_unlock(&reg->lock);
@@ -851,14 +879,13 @@ jump_node_new(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
     char *key)
 {
 	struct jump_node *j;
-	pthread_attr_t attr;
-	pthread_t th;
 	size_t i;
-	int rc;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	j->wake = j->abortfd = -1;
+	if ((j->ended = calloc(1, sizeof(*j->ended))) == NULL)
+		goto fail;
 	if ((j->hops = calloc(n, sizeof(*j->hops))) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
@@ -872,12 +899,8 @@ jump_node_new(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
 	j->key = key;
 	j->ctl.abort_fd = j->abortfd;
 	j->findable = true;
-	if (pthread_attr_init(&attr) != 0)
-		goto fail;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&th, &attr, jump_pump_main, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0)
+	/* Joinable: whoever joins it knows its thread-local state is gone. */
+	if (pthread_create(&j->ended->th, NULL, jump_pump_main, j) != 0)
 		goto fail;
 	j->next = reg->nodes;
 	reg->nodes = j;
@@ -892,6 +915,7 @@ fail:
 		close(j->wake);
 	if (j->abortfd != -1)
 		close(j->abortfd);
+	free(j->ended);
 	free(j);
 	return NULL;
 }
@@ -915,6 +939,7 @@ jump_open_raw(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
 {
 	struct jump_node *j;
 	struct jump_req *r;
+	struct jump_ended *ended;
 	struct dx_err e = { 0 };
 	char *key, what[200], tbuf[32];
 	int sp[2] = { -1, -1 }, w;
@@ -943,6 +968,9 @@ jump_open_raw(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
 	}
 	r->end = sp[1];
 	pthread_mutex_lock(&reg->lock);
+	/* Pumps that ended are joined here, now and then, off the lock. */
+	ended = reg->ended;
+	reg->ended = NULL;
 	for (j = reg->nodes; j != NULL; j = j->next)
 		if (j->findable && strcmp(j->key, key) == 0)
 			break;
@@ -950,6 +978,7 @@ jump_open_raw(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
 		key = NULL;
 	if (j == NULL) {
 		pthread_mutex_unlock(&reg->lock);
+		jump_join(ended);
 		jump_fail_set(f, DX_INTERNAL, n, hops[n - 1].name, false,
 		    "cannot start the jump session: %s", reg->closing ?
 		    "the executor is shutting down" : "out of resources");
@@ -962,6 +991,7 @@ jump_open_raw(struct dx_jump_reg *reg, const struct dx_target *hops, size_t n,
 	j->reqs = r;
 	jump_signal(j->wake);
 	pthread_mutex_unlock(&reg->lock);
+	jump_join(ended);
 
 	snprintf(what, sizeof(what), " while waiting for jump host '%.64s'",
 	    hops[n - 1].name);
