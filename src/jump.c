@@ -59,6 +59,7 @@
 
 #define JUMP_BUF		32768	/* per direction per pipe */
 #define JUMP_POLL_MAX_MS	60000
+#define JUMP_CLOSE_MAX_MS	5000	/* wait for a channel's close, at most */
 
 /* What failed, hop by hop: the requester formats it with its own chain. */
 struct jump_fail {
@@ -95,6 +96,7 @@ struct jump_pipe {
 	bool		 eof_sent;	/* ... and the channel was told */
 	bool		 ch_eof;	/* the server's end stopped writing */
 	bool		 closing;	/* freeing the channel */
+	int64_t		 close_since;	/* when the freeing started */
 };
 
 /* An ended pump thread, to be joined (its thread-local state freed). */
@@ -244,6 +246,17 @@ dx_jump_reg_free(struct dx_jump_reg *reg)
 	free(reg);
 }
 
+size_t
+dx_jump_reg_sessions(struct dx_jump_reg *reg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&reg->lock);
+	n = reg->npumps;
+	pthread_mutex_unlock(&reg->lock);
+	return n;
+}
+
 /* Answers a request (lock held); frees it if its requester gave up. */
 static void
 jump_req_done(struct jump_node *j, struct jump_req *r, const struct jump_fail *f)
@@ -252,7 +265,8 @@ jump_req_done(struct jump_node *j, struct jump_req *r, const struct jump_fail *f
 		close(r->end);
 		r->end = -1;
 	}
-	j->refs--;
+	if (--j->refs == 0)
+		jump_signal(j->wake);
 	if (f != NULL && r->state == JR_PENDING) {
 		r->fail = *f;
 	}
@@ -377,7 +391,9 @@ jump_pipe_free(struct jump_node *j, size_t i)
 	free(p);
 	j->pipes[i] = j->pipes[--j->npipes];
 	pthread_mutex_lock(&j->reg->lock);
-	j->refs--;
+	/* The last one: the loop must see it before it sleeps. */
+	if (--j->refs == 0)
+		jump_signal(j->wake);
 	pthread_mutex_unlock(&j->reg->lock);
 }
 
@@ -607,18 +623,34 @@ jump_pump_up(struct jump_node *j, struct jump_pipe *p)
 	return moved;
 }
 
-/* Frees a closing pipe's channel; true once it is gone. */
+/*
+ * Frees a closing pipe's channel; true once it is gone.  libssh2 sends
+ * the close, then waits for the server's: only a close still half sent
+ * makes the pipe the pending writer.  A server that never answers the
+ * close does not hold the pipe (and the session's reference) for ever:
+ * after JUMP_CLOSE_MAX_MS the channel is left to libssh2, which frees it
+ * with the session.
+ */
 static bool
-jump_pipe_close(struct jump_node *j, size_t i)
+jump_pipe_close(struct jump_node *j, size_t i, int64_t now)
 {
 	struct jump_pipe *p = j->pipes[i];
 
 	if (!j->dead) {
 		if (j->pending != NULL && j->pending != p)
 			return false;
+		if (p->close_since == 0)
+			p->close_since = now;
 		if (libssh2_channel_free(p->ch) == LIBSSH2_ERROR_EAGAIN) {
-			j->pending = p;
-			return false;
+			if (libssh2_session_block_directions(j->c->s) &
+			    LIBSSH2_SESSION_BLOCK_OUTBOUND) {
+				j->pending = p;
+				return false;
+			}
+			if (j->pending == p)
+				j->pending = NULL;
+			if (now - p->close_since < JUMP_CLOSE_MAX_MS)
+				return false;
 		}
 	} else
 		libssh2_channel_free(p->ch);
@@ -638,7 +670,7 @@ jump_round(struct jump_node *j, int64_t now)
 	for (i = 0; i < j->npipes && j->pending != NULL; i++)
 		if (j->pipes[i] == j->pending) {
 			if (j->pipes[i]->closing)
-				moved |= jump_pipe_close(j, i);
+				moved |= jump_pipe_close(j, i, now);
 			else
 				moved |= jump_pump_up(j, j->pipes[i]);
 			break;
@@ -651,7 +683,7 @@ jump_round(struct jump_node *j, int64_t now)
 			moved |= jump_pump_down(j, p);
 			moved |= jump_pump_up(j, p);
 		}
-		if (p->closing && !j->dead && jump_pipe_close(j, i)) {
+		if (p->closing && !j->dead && jump_pipe_close(j, i, now)) {
 			moved = true;
 			continue;
 		}
@@ -685,12 +717,13 @@ jump_pollset(struct jump_node *j)
 
 		if (p->downoff == p->downlen || p->closing)
 			want_in = true;
-		pfd[n].fd = p->fd;
 		pfd[n].events = 0;
 		if (p->upoff == p->uplen && !p->fd_eof)
 			pfd[n].events |= POLLIN;
 		if (p->downoff < p->downlen)
 			pfd[n].events |= POLLOUT;
+		/* Nothing wanted: left out, or its hang-up would wake us always. */
+		pfd[n].fd = pfd[n].events != 0 ? p->fd : -1;
 		n++;
 	}
 	pfd[1 + j->npipes].fd = j->c->tr.fd;
@@ -811,6 +844,10 @@ jump_loop(struct jump_node *j)
 		if (j->opening != NULL && j->opening->until != 0 &&
 		    j->opening->until < t)
 			t = j->opening->until;
+		for (size_t i = 0; i < j->npipes; i++)
+			if (j->pipes[i]->close_since != 0 &&
+			    j->pipes[i]->close_since + JUMP_CLOSE_MAX_MS < t)
+				t = j->pipes[i]->close_since + JUMP_CLOSE_MAX_MS;
 		ms = t > now ? (int)(t - now) : 0;
 		r = poll(j->pfd, (nfds_t)n, ms);
 		if (r == -1 && errno != EINTR) {

@@ -38,6 +38,8 @@ struct dx_jump_reg;
 struct dx_jump_reg *dx_jump_reg_new(struct dx_conn_shared *sh,
 		    struct dx_err *err);
 void		 dx_jump_reg_free(struct dx_jump_reg *);
+/* Jump sessions (pump threads) running now, for tests and status. */
+size_t		 dx_jump_reg_sessions(struct dx_jump_reg *);
 
 /*
  * A stream to host:port through hops[0..n): on 0, *fd is the caller's end
