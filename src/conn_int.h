@@ -1,8 +1,9 @@
 /*
  * conn_int.h - the inside of a connection, shared by the files that drive
  * its session: conn.c (life cycle, the one wait), conn_auth.c
- * (authentication) and call.c (calls), and jump.c, whose pumps drive the
- * sessions of jump hosts.  Nothing else includes it.
+ * (authentication) and call.c (calls), and jump.c and pump.c (through
+ * jump_int.h), whose pump threads drive the sessions of jump hosts.
+ * Nothing else includes it.
  */
 #ifndef DX_CONN_INT_H
 #define DX_CONN_INT_H

@@ -38,7 +38,7 @@ src_libdronex_core_la_SOURCES = \
 	src/call.c src/call.h \
 	src/ssh_exec.c src/ssh_exec.h \
 	src/hops.c src/hops.h \
-	src/jump.c src/jump.h
+	src/jump.c src/jump.h src/jump_int.h src/pump.c
 
 # The installed libdronex (shared and static), made of the same objects.
 # The shared one exports exactly the functions dronex.h declares, listed in
