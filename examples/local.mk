@@ -1,6 +1,10 @@
 # examples/: C programs on libdronex's public API only (#include <dronex.h>),
 # installed with the documentation ($(docdir)/examples).
 dist_example_DATA += examples/scheduler.c
+# Shards on many machines, joined by dronex merge: a Slurm job array script
+# and a Kubernetes Indexed Job (tests/integration/test_slurm.sh and
+# test_k8s_job.py run them).
+dist_example_DATA += examples/slurm-array.sh examples/k8s-indexed-job.yaml
 
 # The install test: make install DESTDIR=<tmp> of this build, the export
 # list of the installed shared library against the installed dronex.h,

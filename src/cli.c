@@ -38,7 +38,9 @@
 static const char cli_usage[] =
 "usage: dronex exec   [selection] [options] [--] COMMAND [ARG...]\n"
 "       dronex list   [selection] [-l USER] [--port PORT] [--explain NAME]\n"
+"                     [--names | --labels] [--ssh-config FILE|none]\n"
 "                     [--pretty]\n"
+"       dronex merge  [--pretty] [-q] RESULT.json...   (join shard results)\n"
 "       dronex --help | --version\n"
 "\n"
 "Runs COMMAND on every selected drone over SSH, in parallel, and prints the\n"
@@ -58,11 +60,13 @@ static const char cli_usage[] =
 "                           auto: from SLURM_ARRAY_TASK_ID/COUNT or\n"
 "                           JOB_COMPLETION_INDEX with DRONEX_SHARDS\n"
 "\n"
-"Connection (these win over the inventory):\n"
+"Connection (these win over the inventory, the inventory over ssh_config):\n"
 "  -l, --user USER          log in as USER on every drone (not its jump hosts)\n"
 "      --port PORT          connect to PORT on every drone (not its jump hosts)\n"
 "      --identity FILE      use this private key instead of the drone's own\n"
 "                           (repeatable: tried in order)\n"
+"      --ssh-config FILE|none  read FILE instead of ~/.ssh/config and\n"
+"                           /etc/ssh/ssh_config (none: no ssh_config)\n"
 "\n"
 "Execution:\n"
 "  -f, --fanout N           drones in flight at once (default 64)\n"
@@ -80,13 +84,23 @@ static const char cli_usage[] =
 "      --stdin FILE|-       send FILE's bytes (read once, at most 64 MiB) to\n"
 "                           every call's stdin; without it stdin is closed\n"
 "\n"
+"Merge (the results of exec --shard K/N, json or jsonl, into one document;\n"
+"  all N shards of one run, each once; exits as one run would have):\n"
+"      dronex merge shard-*.json > all.json\n"
+"\n"
 "List (connects nowhere; prints the selected drones' effective settings):\n"
 "      --explain NAME       each setting of drone NAME with its value and\n"
-"                           where it came from (default, inventory defaults,\n"
-"                           drone, command line)\n"
+"                           where it came from (default, ssh_config FILE:LINE,\n"
+"                           inventory defaults, drone, command line), and\n"
+"                           the ssh_config options dronex ignores\n"
+"      --names              the selected drones' names, one a line\n"
+"      --labels             the labels they carry, sorted, one a line (both\n"
+"                           for shell completion: completion/dronex)\n"
 "\n"
 "Output:\n"
-"      --format F           json (default), jsonl or text\n"
+"      --format F           json (default), jsonl or text (identical outputs\n"
+"                           gathered under folded names, failures last;\n"
+"                           colour on a terminal unless NO_COLOR is set)\n"
 "      --pretty             indent the JSON\n"
 "  -q, --quiet              on failure print only the one-line error on stderr\n"
 "      --progress           show progress on stderr (default when it is a terminal)\n"
@@ -262,7 +276,7 @@ enum {
 	OPT_RETRY_DELAY, OPT_MAX_FAILURES, OPT_FAIL_FAST, OPT_MAX_OUTPUT,
 	OPT_HOST_KEY_CHECK, OPT_KEEPALIVE, OPT_FORMAT, OPT_PRETTY,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_PORT, OPT_IDENTITY, OPT_STDIN,
-	OPT_EXPLAIN
+	OPT_EXPLAIN, OPT_NAMES, OPT_LABELS, OPT_SSH_CONFIG
 };
 
 static const struct option cli_longopts[] = {
@@ -274,6 +288,7 @@ static const struct option cli_longopts[] = {
 	{ "user", required_argument, NULL, 'l' },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "identity", required_argument, NULL, OPT_IDENTITY },
+	{ "ssh-config", required_argument, NULL, OPT_SSH_CONFIG },
 	{ "fanout", required_argument, NULL, 'f' },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "timeout", required_argument, NULL, 't' },
@@ -292,21 +307,25 @@ static const struct option cli_longopts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "names", no_argument, NULL, OPT_NAMES },
+	{ "labels", no_argument, NULL, OPT_LABELS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
 /*
- * The options "dronex list" takes: selection, -l, --port, --explain,
- * --pretty.  Only --explain is list's alone.
+ * The options "dronex list" takes: selection, -l, --port, --ssh-config,
+ * --explain, --names, --labels, --pretty.  --explain, --names and
+ * --labels are list's alone.
  */
 static bool
 cli_list_takes(int c)
 {
 	return c == 'i' || c == 'w' || c == 'x' || c == 'g' || c == OPT_SHARD ||
 	    c == 'l' || c == OPT_PORT || c == OPT_PRETTY || c == 'h' ||
-	    c == 'V' || c == OPT_EXPLAIN;
+	    c == 'V' || c == OPT_EXPLAIN || c == OPT_NAMES || c == OPT_LABELS ||
+	    c == OPT_SSH_CONFIG;
 }
 
 /* "--timeout" for 't', "-q" for an option with no long name. */
@@ -365,8 +384,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 	    NULL)) != -1) {
 		if (c != '?' && c != ':' && !cli_list_takes(c) && o->exec_only == NULL)
 			o->exec_only = cli_opt_name(c);
-		if (c == OPT_EXPLAIN && o->list_only == NULL)
-			o->list_only = "--explain";
+		if ((c == OPT_EXPLAIN || c == OPT_NAMES || c == OPT_LABELS) &&
+		    o->list_only == NULL)
+			o->list_only = c == OPT_EXPLAIN ? "--explain" :
+			    c == OPT_NAMES ? "--names" : "--labels";
 		switch (c) {
 		case 'i':
 			o->inventory = optarg;
@@ -423,6 +444,13 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 				return -1;
 			}
 			o->nidentities++;
+			break;
+		case OPT_SSH_CONFIG:
+			if (optarg[0] == '\0') {
+				cli_fail("option '--ssh-config': give a file, or none");
+				return -1;
+			}
+			o->ssh_config = optarg;
 			break;
 		case OPT_STDIN:
 			if (optarg[0] == '\0') {
@@ -519,6 +547,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o)
 			}
 			o->explain = optarg;
 			break;
+		case OPT_NAMES:
+			o->names = true;
+			break;
+		case OPT_LABELS:
+			o->label_list = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -591,13 +625,97 @@ cli_targets_free(struct dx_target *t, size_t n)
 	free(t);
 }
 
+/*
+ * FNV-1a, 64 bits, over a stream of strings, each ended by a NUL byte and
+ * led by a tag byte that says what it is, so that no two different inputs
+ * make the same stream.
+ */
+#define CLI_FNV_OFFSET	0xcbf29ce484222325ULL
+#define CLI_FNV_PRIME	0x100000001b3ULL
+
+static uint64_t
+cli_fnv(uint64_t h, char tag, const char *s)
+{
+	h = (h ^ (unsigned char)tag) * CLI_FNV_PRIME;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * CLI_FNV_PRIME;
+	return h * CLI_FNV_PRIME;	/* the NUL: h ^ 0 is h */
+}
+
+static int
+cli_drone_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct dx_drone *const *)a)->name,
+	    (*(const struct dx_drone *const *)b)->name);
+}
+
+/*
+ * The "run" field of a sharded run (man page, "dronex merge"): a digest of
+ * the selection before the shard was taken and of the calls, the same on
+ * every machine that runs a shard of it.  It covers the names of the
+ * drones selected without the shard, sorted (so the inventory's order does
+ * not count), each one's own inventory calls, and the command line's
+ * command; not the options, the addresses or --stdin.  given is the
+ * selection with its shard; run gets 16 hex digits and a NUL.
+ */
+static int
+cli_run_digest(const struct dx_inventory *inv, const struct dx_selection *given,
+    const char *command, char run[17], struct dx_err *err)
+{
+	struct dx_selection sel = *given;
+	const struct dx_drone **d = NULL;
+	size_t *all = NULL, nall = 0, i, j;
+	uint64_t h = CLI_FNV_OFFSET;
+	int rc = -1;
+
+	sel.shard_k = sel.shard_n = 0;
+	if (dx_select(inv, &sel, &all, &nall, err) == -1)
+		return -1;
+	if ((d = calloc(nall + 1, sizeof(*d))) == NULL) {
+		dx_err_set(err, DX_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nall; i++)
+		d[i] = &inv->drones[all[i]];
+	qsort(d, nall, sizeof(*d), cli_drone_cmp);
+	h = cli_fnv(h, 'V', "dronex-run-1");
+	for (i = 0; i < nall; i++) {
+		h = cli_fnv(h, 'D', d[i]->name);
+		for (j = 0; j < d[i]->ncalls; j++)
+			h = cli_fnv(h, 'C', d[i]->calls[j]);
+	}
+	if (command != NULL)
+		h = cli_fnv(h, 'X', command);
+	snprintf(run, 17, "%016llx", (unsigned long long)h);
+	rc = 0;
+out:
+	free(d);
+	free(all);
+	return rc;
+}
+
+int
+cli_sshconf_load(const struct cli_opts *o, struct dx_sshconf **out,
+    struct dx_err *err)
+{
+	return dx_sshconf_load(o->ssh_config, out, err);
+}
+
 int
 cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
     struct dx_target **targets, size_t *n)
 {
+	return cli_resolve_run(o, inv, idx, targets, n, NULL);
+}
+
+int
+cli_resolve_run(const struct cli_opts *o, struct dx_inventory *inv,
+    size_t **idx, struct dx_target **targets, size_t *n, char run[17])
+{
 	struct dx_selection sel;
 	struct dx_target_cli tc;
 	struct dx_err err = { 0 };
+	struct dx_sshconf *sc = NULL;
 	bool adhoc;
 
 	*idx = NULL;
@@ -630,7 +748,11 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	sel.nlabels = o->nlabels;
 	sel.shard_k = o->shard_k;
 	sel.shard_n = o->shard_n;
-	if (dx_select(inv, &sel, idx, n, &err) == -1)
+	if (dx_select(inv, &sel, idx, n, &err) == -1 ||
+	    cli_sshconf_load(o, &sc, &err) == -1)
+		goto fail;
+	if (run != NULL && o->shard_n != 0 &&
+	    cli_run_digest(inv, &sel, o->command, run, &err) == -1)
 		goto fail;
 	/* One target per selected drone; the options are its top source. */
 	memset(&tc, 0, sizeof(tc));
@@ -649,13 +771,15 @@ cli_resolve(const struct cli_opts *o, struct dx_inventory *inv, size_t **idx,
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    NULL, &tc, &err) == -1 ||
-		    dx_target_resolve_hops(&(*targets)[i], inv, NULL, &tc,
+		    sc, &tc, &err) == -1 ||
+		    dx_target_resolve_hops(&(*targets)[i], inv, sc, &tc,
 		    &err) == -1)
 			goto fail;
+	dx_sshconf_free(sc);
 	return 0;
 fail:
 	cli_fail("%s", err.msg);
+	dx_sshconf_free(sc);
 	cli_targets_free(*targets, *n);
 	*targets = NULL;
 	free(*idx);
@@ -690,7 +814,8 @@ dx_cli_main(int argc, char **argv)
 			}
 		}
 	if (out_closed && cmd != NULL &&
-	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0)) {
+	    (strcmp(cmd, "exec") == 0 || strcmp(cmd, "list") == 0 ||
+	    strcmp(cmd, "merge") == 0)) {
 		cli_fail("cannot write the results: stdout is closed");
 		return DX_EXIT_OUTPUT;
 	}
@@ -711,7 +836,9 @@ dx_cli_main(int argc, char **argv)
 		return cli_exec(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cli_list(argc - 1, argv + 1);
-	if (strcmp(cmd, "merge") == 0 || strcmp(cmd, "serve") == 0 ||
+	if (strcmp(cmd, "merge") == 0)
+		return cli_merge(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0 ||
 	    strcmp(cmd, "submit") == 0 || strcmp(cmd, "wait") == 0 ||
 	    strcmp(cmd, "abort") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||

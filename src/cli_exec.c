@@ -154,6 +154,8 @@ cli_check_fds(struct cli_opts *o)
 struct cli_sig {
 	pthread_t	 thread;
 	struct dx_queue	*queue;
+	struct dx_out	*out;		/* its progress line is erased at once */
+	bool		 progress;	/* a progress line may be on stderr */
 	atomic_int	 interrupted;
 	atomic_bool	 stopping;	/* set before the main thread's SIGUSR2 */
 	sigset_t	 set;		/* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
@@ -174,9 +176,17 @@ cli_sig_main(void *arg)
 				return NULL;
 			continue;
 		}
-		/* A second SIGINT means "now": no waiting for teardown. */
-		if (atomic_exchange(&s->interrupted, 1) && sig == SIGINT)
+		/*
+		 * A second SIGINT means "now": no waiting for teardown, and
+		 * no progress text left behind on the terminal either.
+		 */
+		if (atomic_exchange(&s->interrupted, 1) && sig == SIGINT) {
+			if (s->progress)
+				(void)!write(STDERR_FILENO, "\r\033[K", 4);
 			_exit(DX_EXIT_INTERRUPTED);
+		}
+		/* The results come next: the counts are stale from now on. */
+		dx_out_progress_stop(s->out);
 		dx_queue_abort(s->queue, DX_INTERRUPTED);
 	}
 }
@@ -216,11 +226,13 @@ cli_exec(int argc, char **argv)
 	struct dx_jobs jobs = { 0 };
 	struct dx_target *targets = NULL;
 	const char *cmd[1];
-	size_t *idx = NULL, n = 0;
+	size_t *idx = NULL, *own = NULL, n = 0;
 	bool sig_started = false;
+	const char *term;
 	char *stdin_data = NULL;
 	size_t stdin_len = 0;
 	char *error = NULL;
+	char digest[17] = "";		/* the run digest, with a shard */
 	int64_t t0, wall0;
 	struct timeval tv;
 	int rc = DX_EXIT_USAGE, r;
@@ -233,7 +245,7 @@ cli_exec(int argc, char **argv)
 		cli_fail("option '%s' does nothing for 'dronex exec'", o.list_only);
 		goto out;
 	}
-	if (cli_resolve(&o, &inv, &idx, &targets, &n) == -1)
+	if (cli_resolve_run(&o, &inv, &idx, &targets, &n, digest) == -1)
 		goto out;
 	if (o.command == NULL) {
 		size_t with_calls = 0;
@@ -278,12 +290,55 @@ cli_exec(int argc, char **argv)
 	if (o.progress == -1 ? isatty(STDERR_FILENO) && !o.quiet : o.progress)
 		oo.progress = stderr;
 	oo.stream = stdout;
-	oo.host_key_check = dx_hostkey_policy_name(o.hostkey);
+	/*
+	 * Colour for people only: text on a terminal, and never with
+	 * NO_COLOR set (to anything, https://no-color.org) or TERM=dumb.
+	 */
+	term = getenv("TERM");
+	oo.color = o.format == DX_FMT_TEXT && isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL && (term == NULL || strcmp(term, "dumb") != 0);
+	/* Text gathers the command line's calls, after each drone's own. */
+	if (o.format == DX_FMT_TEXT && o.command != NULL) {
+		if ((own = calloc(n + 1, sizeof(*own))) == NULL) {
+			cli_fail("out of memory");
+			rc = DX_EXIT_FAILED;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			own[i] = inv.drones[idx[i]].ncalls;
+		oo.own_calls = own;
+	}
+	/*
+	 * The weakest check in force (ssh_config may relax it per drone): an
+	 * "off" anywhere is reported, never hidden behind the option's value.
+	 */
+	{
+		enum dx_hostkey_policy weakest = o.hostkey;
+
+		for (size_t i = 0; i < n; i++)
+			if (targets[i].hostkey_policy > weakest)
+				weakest = targets[i].hostkey_policy;
+		oo.host_key_check = dx_hostkey_policy_name(weakest);
+	}
 	oo.ndrones = n;
 	oo.shard = o.shard[0] != '\0' ? o.shard : NULL;
+	oo.run = digest[0] != '\0' ? digest : NULL;
 	gettimeofday(&tv, NULL);
 	wall0 = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 	oo.started_ms = wall0;
+
+	/*
+	 * Workers inherit this mask: only the signal thread sees the
+	 * signals.  Blocked before the progress line first shows, so that
+	 * a Ctrl-C the user sends on seeing it waits for the signal thread
+	 * instead of killing the process without results.
+	 */
+	sigemptyset(&sig.set);
+	sigaddset(&sig.set, SIGINT);
+	sigaddset(&sig.set, SIGTERM);
+	sigaddset(&sig.set, SIGHUP);
+	sigaddset(&sig.set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
 
 	rc = DX_EXIT_FAILED;
 	if ((ssh = dx_ssh_new(&so, &err)) == NULL ||
@@ -305,14 +360,9 @@ cli_exec(int argc, char **argv)
 			goto out;
 		}
 
-	/* Workers inherit this mask: only the signal thread sees the signals. */
 	sig.queue = q;
-	sigemptyset(&sig.set);
-	sigaddset(&sig.set, SIGINT);
-	sigaddset(&sig.set, SIGTERM);
-	sigaddset(&sig.set, SIGHUP);
-	sigaddset(&sig.set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+	sig.out = out;
+	sig.progress = oo.progress != NULL;
 	if (pthread_create(&sig.thread, NULL, cli_sig_main, &sig) != 0) {
 		cli_fail("cannot start the signal thread");
 		goto out;
@@ -334,17 +384,16 @@ cli_exec(int argc, char **argv)
 		rc = run.err.kind == DX_OUTPUT ? DX_EXIT_OUTPUT : DX_EXIT_FAILED;
 		goto out;
 	}
+	/* Names and messages may hold what a drone sent: escaped here too. */
 	if (error != NULL && o.quiet)
-		cli_fail("%s", error);
+		dx_out_error_line(stderr, error);
 	else if (error != NULL)
 		for (size_t i = 0; i < n; i++) {
 			const struct dx_outcome *oc = dx_queue_outcome(q, i);
 
 			if (oc->status != DX_ST_OK)
-				fprintf(stderr, "dronex: drone %s %s: %s: %s\n",
-				    dx_queue_job(q, i)->name,
-				    oc->status == DX_ST_SKIPPED ? "skipped" : "failed",
-				    dx_kind_name(oc->error.kind), oc->error.msg);
+				dx_out_failure_line(stderr, dx_queue_job(q, i)->name,
+				    oc->status, oc->error.kind, oc->error.msg);
 		}
 	/* The summary decides, not the message (NULL when out of memory). */
 	rc = sum.failed + sum.skipped == 0 ? DX_EXIT_OK : DX_EXIT_FAILED;
@@ -358,6 +407,7 @@ out:
 	}
 	free(error);
 	dx_out_free(out);
+	free(own);
 	dx_queue_free(q);
 	dx_ssh_free(ssh);
 	dx_jobs_release(&jobs);

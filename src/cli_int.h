@@ -39,9 +39,12 @@ struct cli_opts {
 	char		*identities[CLI_MAX_IDENTITIES]; /* expanded, owned */
 	size_t		 nidentities;
 	const char	*stdin_path;		/* --stdin, or NULL */
+	const char	*ssh_config;		/* --ssh-config, or NULL */
 	const char	*exec_only;		/* first option list cannot use */
 	const char	*list_only;		/* first option exec cannot use */
 	const char	*explain;		/* --explain NAME, or NULL */
+	bool		 names;			/* list --names: one a line */
+	bool		 label_list;		/* list --labels: one a line */
 	size_t		 fanout;
 	bool		 fanout_given;
 	int64_t		 connect_ms;
@@ -77,9 +80,23 @@ void	cli_opts_release(struct cli_opts *);
  */
 int	cli_resolve(const struct cli_opts *, struct dx_inventory *, size_t **idx,
 	    struct dx_target **targets, size_t *n);
+/*
+ * ssh_config as the options say (--ssh-config FILE|none, else the user's
+ * and the system's files): the one place every subcommand loads it.
+ */
+int	cli_sshconf_load(const struct cli_opts *, struct dx_sshconf **,
+	    struct dx_err *);
+/*
+ * cli_resolve(), and for a sharded run (--shard) the run's digest in run
+ * (16 hex digits, the document's "run"; untouched without a shard or when
+ * run is NULL).
+ */
+int	cli_resolve_run(const struct cli_opts *, struct dx_inventory *,
+	    size_t **idx, struct dx_target **targets, size_t *n, char run[17]);
 /* Releases and frees n targets (NULL: nothing). */
 void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
 int	cli_list(int argc, char **argv);
+int	cli_merge(int argc, char **argv);
 
 #endif

@@ -3,10 +3,13 @@
  * selected drones with their effective settings, or, with --explain NAME,
  * each setting of one selected drone with the source it came from.
  * Connects nowhere.  The JSON is written by output.c; a write that fails
- * is exit 3.
+ * is exit 3.  --names and --labels print plain lines instead (the names
+ * of the selected drones in selection order; the labels they carry,
+ * sorted, each once), for shells: completion/dronex calls them.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,55 @@
 #include "cli.h"
 #include "cli_int.h"
 #include "output.h"
+
+static int
+cli_list_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --names or --labels: one string a line; 0, or -1 with err set. */
+static int
+cli_list_lines(const struct dx_inventory *inv, const size_t *idx, size_t n,
+    bool labels, struct dx_err *err)
+{
+	const char **v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dx_drone *d = &inv->drones[idx[i]];
+		size_t k = labels ? d->nlabels : 1;
+
+		if (nv + k > cap) {
+			const char **nvv;
+
+			cap = (nv + k) * 2;
+			if ((nvv = realloc(v, cap * sizeof(*v))) == NULL) {
+				dx_err_set(err, DX_INTERNAL, "out of memory");
+				goto out;
+			}
+			v = nvv;
+		}
+		for (size_t j = 0; j < k; j++)
+			v[nv++] = labels ? d->labels[j] : d->name;
+	}
+	if (labels && nv > 0)
+		qsort(v, nv, sizeof(*v), cli_list_cmp);
+	errno = 0;
+	for (size_t i = 0; i < nv; i++)
+		if (!labels || i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			printf("%s\n", v[i]);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		dx_err_set(err, DX_OUTPUT, "cannot write the list: %s",
+		    strerror(errno ? errno : EIO));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
 
 int
 cli_list(int argc, char **argv)
@@ -37,9 +89,15 @@ cli_list(int argc, char **argv)
 		cli_fail("list takes no command ('%s')", o.command);
 		goto out;
 	}
+	if ((o.explain != NULL) + o.names + o.label_list > 1) {
+		cli_fail("give one of --explain, --names and --labels");
+		goto out;
+	}
 	if (cli_resolve(&o, &inv, &idx, &targets, &n) == -1)
 		goto out;
-	if (o.explain != NULL) {
+	if (o.names || o.label_list)
+		r = cli_list_lines(&inv, idx, n, o.label_list, &err);
+	else if (o.explain != NULL) {
 		for (i = 0; i < n; i++)
 			if (strcmp(targets[i].name, o.explain) == 0)
 				break;

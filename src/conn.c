@@ -305,18 +305,21 @@ dx_conn_lost(struct dx_conn *c, struct dx_err *err)
 /*
  * Sends a keepalive when one is due.  A peer that is frozen or behind a
  * dead link may still have its kernel ack our bytes, so TCP alone cannot
- * tell; like OpenSSH's ServerAliveCountMax, CONN_KA_MAX keepalives in a
- * row with nothing at all heard back from the server end the connection.
+ * tell; as OpenSSH's ServerAliveCountMax, the target's
+ * server_alive_count_max (default CONN_KA_MAX) keepalives in a row with
+ * nothing at all heard back from the server end the connection.
  */
 static int
 conn_keepalive(struct dx_conn *c, int64_t now, struct dx_err *err)
 {
 	int next = 0, rc;
 
-	if (c->ka_unanswered >= CONN_KA_MAX) {
+	if (c->ka_unanswered >= c->target->server_alive_count_max) {
 		dx_conn_mark_dead(c);
 		return dx_err_set(err, DX_CONNECTION_LOST, "connection to %s lost%s: "
-		    "no answer to %d keepalives", c->hp, c->what, CONN_KA_MAX);
+		    "no answer to %d keepalive%s", c->hp, c->what,
+		    c->target->server_alive_count_max,
+		    c->target->server_alive_count_max == 1 ? "" : "s");
 	}
 	c->ka_unanswered++;
 	rc = libssh2_keepalive_send(c->s, &next);
@@ -573,6 +576,7 @@ conn_start(struct dx_conn *c, int64_t until, struct dx_err *err)
 		khf.nuser = t->nknown_hosts;
 		khf.global = (const char *const *)t->global_known_hosts;
 		khf.nglobal = t->nglobal_known_hosts;
+		khf.hash = t->hash_known_hosts;
 		files = &khf;
 	}
 	if (conn_banner(c, until, err) == -1)

@@ -526,7 +526,10 @@ const char	*dx_source_name(enum dx_source);
 	X(HOST_KEY_CHECK, "host_key_check")			\
 	X(CONNECT_TIMEOUT, "connect_timeout")			\
 	X(KEEPALIVE, "keepalive")				\
-	X(JUMP, "jump")
+	X(JUMP, "jump")						\
+	X(IDENTITIES_ONLY, "identities_only")			\
+	X(HASH_KNOWN_HOSTS, "hash_known_hosts")			\
+	X(SERVER_ALIVE_COUNT_MAX, "server_alive_count_max")
 
 enum dx_setting {
 #define DX_SETTING_ENUM(name, str) DX_SET_##name,
@@ -560,6 +563,10 @@ struct dx_target {
 	int64_t		 connect_timeout_ms;
 	int		 keepalive_s;	/* 0 = off */
 	char		*jump;		/* a drone name or user@host:port, or NULL */
+	bool		 identities_only; /* no agent keys (IdentitiesOnly) */
+	bool		 hash_known_hosts; /* accept-new writes hashed names */
+	int		 server_alive_count_max; /* keepalives unanswered before the
+					   connection is lost (resolve: 3) */
 	struct dx_origin from[DX_SET_COUNT];
 	/*
 	 * The jump chain (dx_target_resolve_hops()), outermost first: hops[0]
@@ -569,16 +576,36 @@ struct dx_target {
 	 */
 	struct dx_target *hops;
 	size_t		 nhops;
+	/* ssh_config options that applied to the drone but dronex ignores. */
+	struct dx_ignored *ignored;
+	size_t		 nignored;
+};
+
+/* An ssh_config option that applied but is not honoured (list --explain). */
+struct dx_ignored {
+	char		*keyword;	/* as written: "ForwardAgent" */
+	char		*value;		/* its words, joined by spaces */
+	char		*where;		/* "FILE:LINE" */
 };
 
 /* "strict", "accept-new", "off" (as --host-key-check and the results spell it). */
 const char	*dx_hostkey_policy_name(enum dx_hostkey_policy);
 
 /*
- * ssh_config as a source of settings (sshconf.h, a later issue).  Until
- * it exists every caller passes NULL: the source is empty.
+ * ssh_config as a source of settings (ssh_config(5); sshconf.h).
+ * dx_sshconf_load() reads, as OpenSSH does, ~/.ssh/config then
+ * /etc/ssh/ssh_config when file is NULL, only file otherwise (ssh -F: a
+ * missing file is an error), and nothing for "none" (*out NULL: an empty
+ * source).  Host patterns (*, ?, !), Include (globs, nested), first value
+ * wins per option.  A Match block, or a bad value of an honoured option,
+ * is an error (DX_USAGE) naming file, line and keyword.  The config is
+ * read-only after the load (threads may resolve with it at once); free it
+ * with dx_sshconf_free() (NULL: no-op) after the targets are resolved.
  */
 struct dx_sshconf;
+int	dx_sshconf_load(const char *file, struct dx_sshconf **out,
+	    struct dx_err *err);
+void	dx_sshconf_free(struct dx_sshconf *);
 
 /*
  * The command line's settings, the highest source: what is not given
@@ -607,10 +634,15 @@ struct dx_target_cli {
  * user the current user (home.h), no identity (the agent, then
  * ~/.ssh/id_*), known_hosts ~/.ssh/known_hosts and ~/.ssh/known_hosts2,
  * global /etc/ssh/ssh_known_hosts and ssh_known_hosts2, host-key check
- * strict, connect timeout 10 s, keepalive 15 s, no jump.  An inventory
- * value's origin is "FILE:LINE:COL" (just "FILE" for an ad-hoc drone, "-w").
+ * strict, connect timeout 10 s, keepalive 15 s, no jump, IdentitiesOnly
+ * and HashKnownHosts off, ServerAliveCountMax 3.  sshconf is looked up by
+ * the drone's name (an ad-hoc drone's by its host, which ssh_config's
+ * HostName may then replace); its options that dronex ignores are copied
+ * into t->ignored.  An inventory value's origin is "FILE:LINE:COL" (just
+ * "FILE" for an ad-hoc drone, "-w"), an ssh_config one "FILE:LINE".
  * Fills t (release it with dx_target_release()) and returns 0, or returns
- * -1 with err set (DX_USAGE: no user or home directory is known; OOM) and
+ * -1 with err set (DX_USAGE: no user or home directory is known, or an
+ * ssh_config file name with a token dronex does not expand; OOM) and
  * t zeroed.  Reads inv and d only: nothing is written back.
  */
 int	dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,

@@ -85,6 +85,9 @@ dx_hops_copy_target(struct dx_target *dst, const struct dx_target *src)
 	dst->hostkey_policy = src->hostkey_policy;
 	dst->connect_timeout_ms = src->connect_timeout_ms;
 	dst->keepalive_s = src->keepalive_s;
+	dst->identities_only = src->identities_only;
+	dst->hash_known_hosts = src->hash_known_hosts;
+	dst->server_alive_count_max = src->server_alive_count_max;
 	memcpy(dst->from, src->from, sizeof(dst->from));
 	if (hops_copy_str(&dst->name, src->name) == -1 ||
 	    hops_copy_str(&dst->host, src->host) == -1 ||
@@ -123,8 +126,9 @@ dx_hops_key(const struct dx_target *hops, size_t n)
 		const struct dx_target *h = &hops[i];
 
 		/* Lengths first, so that no two chains can spell one key. */
-		fprintf(f, "%zu:%s%zu:%s%d;%d;", strlen(h->user), h->user,
-		    strlen(h->host), h->host, h->port, (int)h->hostkey_policy);
+		fprintf(f, "%zu:%s%zu:%s%d;%d;%d;", strlen(h->user), h->user,
+		    strlen(h->host), h->host, h->port, (int)h->hostkey_policy,
+		    (int)h->identities_only);
 		hops_key_list(f, h->identities, h->nidentities);
 		hops_key_list(f, h->known_hosts, h->nknown_hosts);
 		hops_key_list(f, h->global_known_hosts, h->nglobal_known_hosts);

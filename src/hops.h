@@ -14,16 +14,16 @@
 #define DX_HOPS_MAX	8
 
 /*
- * Copies src into dst (dst's old contents are not freed): every string
- * and list, not the hops (dst->hops is NULL).  0, or -1 when out of
+ * Copies src into dst (dst's old contents are not freed): every setting,
+ * string and list; not the hops nor the ignored ssh_config options.  0, or -1 when out of
  * memory (dst zeroed).
  */
 int	 dx_hops_copy_target(struct dx_target *dst, const struct dx_target *src);
 
 /*
  * The registry key of the chain hops[0..n): everything that makes a
- * hop's session differ (host, port, user, identities, known_hosts files,
- * host key policy), hop after hop.  Two drones whose chains give the same
+ * hop's session differ (host, port, user, identities, IdentitiesOnly,
+ * known_hosts files, host key policy), hop after hop.  Two drones whose chains give the same
  * key share the jump session.  A malloc'd string, or NULL when out of
  * memory.
  */

@@ -207,12 +207,13 @@ kh_same_file(const struct stat *a, const struct stat *b)
 /*
  * accept-new: under the write lock and flock(LOCK_EX) on the first user
  * file, re-reads that file if another process changed it, looks again and
- * appends the key only if the set still does not know the host.
+ * appends the key only if the set still does not know the host (under a
+ * hashed name when hash: ssh_config's HashKnownHosts).
  */
 static int
 kh_accept_new(struct dx_kh_store *st, struct kh_file **v, size_t n,
     const char *host, int port, const unsigned char *blob, size_t len,
-    struct kh_verdict *out, struct dx_err *err)
+    bool hash, struct kh_verdict *out, struct dx_err *err)
 {
 	struct kh_file *uf = v[0];
 	struct dx_known_hosts *fresh;
@@ -244,7 +245,7 @@ kh_accept_new(struct dx_kh_store *st, struct kh_file **v, size_t n,
 	kh_check_all(v, n, host, port, blob, len, out);
 	if (out->v == DX_HK_UNKNOWN) {
 		if (dx_known_hosts_add_fd(uf->kh, fd, uf->path, host, port, blob,
-		    len, err) == -1)
+		    len, hash, err) == -1)
 			goto out;
 		if (fstat(fd, &uf->st) == -1)
 			memset(&uf->st, 0, sizeof(uf->st));
@@ -279,7 +280,8 @@ dx_kh_verify(struct dx_kh_store *st, const struct dx_kh_files *files,
 	kh_check_all(v, n, host, port, blob, len, &r);
 	pthread_rwlock_unlock(&st->rw);
 	if (r.v == DX_HK_UNKNOWN && accept_new &&
-	    kh_accept_new(st, v, n, host, port, blob, len, &r, err) == -1)
+	    kh_accept_new(st, v, n, host, port, blob, len, files->hash, &r,
+	    err) == -1)
 		return -1;
 	if (r.v == DX_HK_MATCH)
 		return 0;

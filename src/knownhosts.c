@@ -30,6 +30,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "base64.h"
 #include "fmt.h"
@@ -488,12 +489,36 @@ kh_mkdirs(const char *path)
 	return 0;
 }
 
+/*
+ * The name a new line is written under: name itself, or, hashed as
+ * OpenSSH's HashKnownHosts writes it, "|1|" base64(salt) "|"
+ * base64(HMAC-SHA1(salt, name)) with a fresh random 20-byte salt.  Fills
+ * e's salt and hash when hashed.  0, or -1 (OOM or no randomness).
+ */
+static int
+kh_hashed_name(char *out, size_t size, const char *name, struct kh_entry *e)
+{
+	char salt64[DX_BASE64_LEN(KH_SHA1_LEN) + 1], hash64[sizeof(salt64)];
+	unsigned int mdlen = 0;
+
+	if (RAND_bytes(e->salt, KH_SHA1_LEN) != 1 ||
+	    HMAC(EVP_sha1(), e->salt, KH_SHA1_LEN, (const unsigned char *)name,
+	    strlen(name), e->hash, &mdlen) == NULL || mdlen != KH_SHA1_LEN)
+		return -1;
+	dx_base64_encode_buf(salt64, e->salt, KH_SHA1_LEN);
+	dx_base64_encode_buf(hash64, e->hash, KH_SHA1_LEN);
+	snprintf(out, size, "|1|%s|%s", salt64, hash64);
+	e->hashed = true;
+	return 0;
+}
+
 int
 dx_known_hosts_add_fd(struct dx_known_hosts *kh, int fd, const char *path,
     const char *host, int port, const unsigned char *blob, size_t len,
-    struct dx_err *err)
+    bool hash, struct dx_err *err)
 {
-	char name[KH_NAME_MAX], *b64 = NULL, *text = NULL, *mem = NULL;
+	char name[KH_NAME_MAX], written[KH_NAME_MAX], *b64 = NULL, *text = NULL;
+	char *mem = NULL;
 	struct kh_entry e;
 	struct stat st;
 	size_t tlen, n;
@@ -508,9 +533,16 @@ dx_known_hosts_add_fd(struct dx_known_hosts *kh, int fd, const char *path,
 		    "cannot add a malformed host key to known_hosts '%s'", path);
 	tlen = bt;
 	kh_lookup_name(name, sizeof(name), host, port);
+	if (!hash)
+		snprintf(written, sizeof(written), "%s", name);
+	else if (kh_hashed_name(written, sizeof(written), name, &e) == -1) {
+		dx_err_set(err, DX_INTERNAL, "cannot hash the host name for "
+		    "known_hosts '%s'", path);
+		goto out;
+	}
 	if ((b64 = dx_base64_encode(blob, len)) == NULL ||
 	    (mem = malloc(strlen(name) + 1 + tlen + 1 + len)) == NULL ||
-	    asprintf(&text, "\n%s %.*s %s\n", name, (int)tlen,
+	    asprintf(&text, "\n%s %.*s %s\n", written, (int)tlen,
 	    (const char *)blob + 4, b64) == -1) {
 		text = NULL;
 		dx_err_set(err, DX_INTERNAL, "out of memory adding to known_hosts '%s'",
@@ -531,8 +563,9 @@ dx_known_hosts_add_fd(struct dx_known_hosts *kh, int fd, const char *path,
 	/* The set learns the key too, so the next drone finds it. */
 	e.line = ++kh->nlines;
 	e.mem = mem;
-	e.patterns = mem;
-	strcpy(e.patterns, name);
+	/* A hashed entry has no patterns: its salt and hash match it. */
+	strcpy(mem, name);
+	e.patterns = e.hashed ? NULL : mem;
 	e.type = mem + strlen(name) + 1;
 	memcpy(e.type, blob + 4, tlen);
 	e.type[tlen] = '\0';
@@ -580,7 +613,8 @@ dx_known_hosts_add(struct dx_known_hosts *kh, const char *path,
 
 	if ((fd = dx_known_hosts_open_append(path, err)) == -1)
 		return -1;
-	rc = dx_known_hosts_add_fd(kh, fd, path, host, port, blob, len, err);
+	rc = dx_known_hosts_add_fd(kh, fd, path, host, port, blob, len, false,
+	    err);
 	if (close(fd) == -1 && rc == 0)
 		rc = dx_err_set(err, DX_HOSTKEY_UNKNOWN, "cannot add to known_hosts "
 		    "'%s': %s", path, strerror(errno));

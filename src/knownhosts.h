@@ -67,10 +67,14 @@ int	dx_known_hosts_add(struct dx_known_hosts *, const char *path,
 	    struct dx_err *);
 /* Opens path for appending (made, with its directories, if missing); fd or -1. */
 int	dx_known_hosts_open_append(const char *path, struct dx_err *);
-/* dx_known_hosts_add() through an fd from dx_known_hosts_open_append(). */
+/*
+ * dx_known_hosts_add() through an fd from dx_known_hosts_open_append();
+ * hash: the name is written hashed ("|1|salt|hash", as OpenSSH's
+ * HashKnownHosts yes writes it).
+ */
 int	dx_known_hosts_add_fd(struct dx_known_hosts *, int fd, const char *path,
 	    const char *host, int port, const unsigned char *blob, size_t len,
-	    struct dx_err *);
+	    bool hash, struct dx_err *);
 
 /*
  * The key's fingerprint as OpenSSH prints it: "SHA256:" and the unpadded
@@ -101,6 +105,7 @@ struct dx_kh_files {
 	size_t		 nuser;
 	const char *const *global;	/* /etc/ssh/ssh_known_hosts{,2} */
 	size_t		 nglobal;
+	bool		 hash;		/* accept-new writes hashed names */
 };
 
 struct dx_kh_store *dx_kh_store_new(struct dx_err *);

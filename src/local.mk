@@ -17,11 +17,12 @@ src_libdronex_core_la_SOURCES = \
 	src/utf8.c src/utf8.h \
 	src/base64.c src/base64.h \
 	src/result.c src/result.h \
-	src/queue.c src/queue.h src/queue_dispatch.c src/queue_order.c src/queue_error.c \
+	src/queue.c src/queue.h src/queue_dispatch.c src/queue_order.c src/queue_error.c src/queue_error.h \
 	src/hostset.c src/hostset.h \
 	src/inventory.c src/inventory.h src/inventory_int.h src/inventory_check.c \
 	src/jsonpos.c src/jsonpos.h src/home.c src/home.h \
 	src/target.c src/jobs.c src/jobs.h \
+	src/sshconf.c src/sshconf.h \
 	src/select.c src/select.h \
 	src/target.h \
 	src/fileio.c src/fileio.h \
@@ -59,6 +60,6 @@ EXTRA_DIST += dronex.pc.in
 
 bin_PROGRAMS += src/dronex
 src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
-	src/cli_list.c \
-	src/output.c src/output.h
+	src/cli_list.c src/cli_merge.c \
+	src/output.c src/output.h src/output_int.h src/output_text.c
 src_dronex_LDADD = $(DX_LIBS)

@@ -15,26 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "output_int.h"
 #include "result.h"
 
-struct out_text {			/* one drone, for --format text */
-	char		*name;
-	char		*body;		/* what the drone printed, or NULL */
-	enum dx_status	 status;
-	struct dx_err	 error;
-};
-
-struct dx_out {
-	struct dx_out_opts opts;
-	FILE		*f;		/* opts.stream, or stdout */
-	json_t		*drones;	/* json: index -> object (array slots) */
-	char	       **names;		/* json: index -> name */
-	struct out_text	*text;		/* text: index -> record */
-	size_t		 done, failed;
-	bool		 wfail;		/* a write failed ... */
-	int		 werrno;	/* ... with this errno */
-};
+static void	out_progress(struct dx_out *);
+static void	out_progress_erase(struct dx_out *);
 
 struct dx_out *
 dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
@@ -58,9 +43,11 @@ dx_out_new(const struct dx_out_opts *opts, struct dx_err *err)
 			if (json_array_append_new(o->drones, json_null()) == -1)
 				goto oom;
 	} else if (opts->format == DX_FMT_TEXT) {
-		if ((o->text = calloc(opts->ndrones + 1, sizeof(*o->text))) == NULL)
+		if ((o->text = dx_out_text_new(opts->ndrones)) == NULL)
 			goto oom;
 	}
+	/* The line is there from the start: a run that hangs shows 0/N. */
+	out_progress(o);
 	return o;
 oom:
 	dx_out_free(o);
@@ -78,12 +65,7 @@ dx_out_free(struct dx_out *o)
 		for (size_t i = 0; i < o->opts.ndrones; i++)
 			free(o->names[i]);
 	free(o->names);
-	if (o->text != NULL)
-		for (size_t i = 0; i < o->opts.ndrones; i++) {
-			free(o->text[i].name);
-			free(o->text[i].body);
-		}
-	free(o->text);
+	dx_out_text_free(o->text);
 	free(o);
 }
 
@@ -109,12 +91,9 @@ out_write(struct dx_out *o, const void *p, size_t n)
 		out_failed(o);
 }
 
-static void
-out_printf(struct dx_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-out_printf(struct dx_out *o, const char *fmt, ...)
+/* For output_text.c (output_int.h), as are the three below. */
+void
+dx_out_printf(struct dx_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -174,65 +153,74 @@ out_error(const struct dx_out *o, struct dx_err *err)
 	return dx_err_set(err, DX_INTERNAL, "out of memory");
 }
 
+void
+dx_out_write(struct dx_out *o, const void *p, size_t n)
+{
+	out_write(o, p, n);
+}
+
+void
+dx_out_flush(struct dx_out *o)
+{
+	out_flush(o);
+}
+
+int
+dx_out_fail(const struct dx_out *o, struct dx_err *err)
+{
+	return out_error(o, err);
+}
+
 static size_t
 out_flags(const struct dx_out *o)
 {
 	return o->opts.pretty ? JSON_INDENT(2) : JSON_COMPACT;
 }
 
+/*
+ * The progress line: "\r", erase to the end of the line (so a shorter line
+ * leaves nothing of a longer one), the counts, no newline.  Erased the same
+ * way before the results, so that a terminal shows the results alone.
+ */
+#define OUT_ERASE_LINE	"\r\033[K"
+
 static void
-out_progress(struct dx_out *o, bool last)
+out_progress(struct dx_out *o)
 {
 	FILE *p = o->opts.progress;
 
-	if (p == NULL)
+	if (p == NULL || atomic_load(&o->progress_stopped))
 		return;
-	fprintf(p, "\rdronex: %zu/%zu drones done, %zu not ok%s",
-	    o->done, o->opts.ndrones, o->failed, last ? "\n" : "");
+	fprintf(p, OUT_ERASE_LINE "dronex: %zu/%zu %s done, %zu not ok",
+	    o->done, o->opts.ndrones, o->opts.ndrones == 1 ? "drone" : "drones",
+	    o->failed);
 	fflush(p);
+	o->progress_shown = true;
 }
 
-/*
- * What a drone printed, for --format text: stdout then stderr per call.
- * A buffer cut by --max-output loses a partial last character, as in the
- * JSON results, so that the cap does not make text look binary.
- */
-static char *
-out_text_body(const struct dx_result *res)
+static void
+out_progress_erase(struct dx_out *o)
 {
-	char *body = NULL;
-	size_t len = 0, n;
-	FILE *f;
+	FILE *p = o->opts.progress;
 
-	if ((f = open_memstream(&body, &len)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < res->ncalls; i++) {
-		const struct dx_call_result *c = &res->calls[i];
-		const struct dx_buf *b[2] = { &c->out, &c->err };
+	if (p == NULL || !o->progress_shown)
+		return;
+	fputs(OUT_ERASE_LINE, p);
+	fflush(p);
+	o->progress_shown = false;
+}
 
-		for (int k = 0; k < 2; k++) {
-			if (b[k]->len == 0)
-				continue;
-			n = b[k]->len;
-			if (b[k]->truncated && dx_utf8_valid(b[k]->data,
-			    dx_utf8_trim_partial(b[k]->data, n)))
-				n = dx_utf8_trim_partial(b[k]->data, n);
-			if (dx_utf8_valid(b[k]->data, n)) {
-				fwrite(b[k]->data, 1, n, f);
-				if (n > 0 && b[k]->data[n - 1] != '\n')
-					fputc('\n', f);
-			} else
-				fprintf(f, "[%zu bytes of binary %s]\n", b[k]->len,
-				    k ? "stderr" : "stdout");
-			if (b[k]->truncated)
-				fprintf(f, "[%s truncated]\n", k ? "stderr" : "stdout");
-		}
-	}
-	if (fclose(f) != 0) {
-		free(body);
-		return NULL;
-	}
-	return body;
+void
+dx_out_progress_stop(struct dx_out *o)
+{
+	FILE *p;
+
+	if (o == NULL || (p = o->opts.progress) == NULL ||
+	    atomic_exchange(&o->progress_stopped, true))
+		return;
+	/* Unconditional: progress_shown belongs to the feeding thread. */
+	fputs(OUT_ERASE_LINE, p);
+	fflush(p);
 }
 
 /* jsonl: {"type": "drone", "name": ..., the drone's fields}, one line. */
@@ -284,75 +272,30 @@ dx_out_drone(struct dx_out *o, size_t index, const char *name,
 		obj = NULL;
 		break;
 	case DX_FMT_JSONL:
+		/* A line on a terminal shared with stderr starts on a clean line. */
+		out_progress_erase(o);
 		if ((obj = dx_result_json(host, port, user, res)) == NULL ||
 		    out_jsonl_drone(o, name, obj) == -1)
 			goto out;
 		break;
 	case DX_FMT_TEXT:
 		if (index >= o->opts.ndrones ||
-		    (o->text[index].name = strdup(name)) == NULL)
+		    dx_out_text_drone(o, index, name, res) == -1)
 			goto out;
-		o->text[index].status = res->status;
-		o->text[index].error = res->error;
-		/* Without memory for its output the drone is still listed. */
-		if ((o->text[index].body = out_text_body(res)) == NULL)
-			dx_err_set(&o->text[index].error, DX_INTERNAL,
-			    "the output of this drone could not be kept (out of memory)");
 		break;
 	}
 	rc = 0;
 out:
 	json_decref(obj);
-	out_progress(o, false);
+	out_progress(o);
 	if (rc == -1)
 		out_error(o, err);
 	return rc;
 }
 
-static int
-out_finish_text(struct dx_out *o, const struct dx_summary *sum, struct dx_err *err)
-{
-	size_t n = o->opts.ndrones;
-	bool *shown;
-
-	if ((shown = calloc(n + 1, sizeof(bool))) == NULL)
-		return dx_err_set(err, DX_INTERNAL, "out of memory");
-	/*
-	 * Drones whose output is identical share one header, as clubak and
-	 * dshbak print them; groups appear in the order of their first drone.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		const char *body = o->text[i].body;
-		size_t count = 0;
-
-		if (shown[i] || body == NULL || body[0] == '\0')
-			continue;
-		out_printf(o, "---------------- ");
-		for (size_t j = i; j < n; j++)
-			if (!shown[j] && o->text[j].body != NULL &&
-			    strcmp(o->text[j].body, body) == 0) {
-				out_printf(o, "%s%s", count ? "," : "", o->text[j].name);
-				shown[j] = true;
-				count++;
-			}
-		out_printf(o, " (%zu)\n%s", count, body);
-	}
-	free(shown);
-	out_printf(o, "---------------- %zu drones: %zu ok, %zu failed, %zu skipped\n",
-	    sum->drones, sum->ok, sum->failed, sum->skipped);
-	for (size_t i = 0; i < n; i++)
-		if (o->text[i].name != NULL && (o->text[i].status != DX_ST_OK ||
-		    o->text[i].error.kind != DX_OK))
-			out_printf(o, "%s %s: %s: %s\n", o->text[i].name,
-			    dx_status_name(o->text[i].status),
-			    dx_kind_name(o->text[i].error.kind), o->text[i].error.msg);
-	out_flush(o);
-	return o->wfail ? out_error(o, err) : 0;
-}
-
 /*
  * The top-level fields (json document, jsonl summary line): dronex,
- * started, elapsed_ms, host_key_check, shard (when set), summary.
+ * started, elapsed_ms, host_key_check, shard and run (when set), summary.
  */
 static json_t *
 out_head(const struct dx_out *o, const struct dx_summary *sum, int64_t elapsed_ms)
@@ -371,7 +314,9 @@ out_head(const struct dx_out *o, const struct dx_summary *sum, int64_t elapsed_m
 	    json_object_set_new(doc, "host_key_check",
 	    dx_json_text(o->opts.host_key_check)) == -1 ||
 	    (o->opts.shard != NULL &&
-	    json_object_set_new(doc, "shard", dx_json_text(o->opts.shard)) == -1))
+	    json_object_set_new(doc, "shard", dx_json_text(o->opts.shard)) == -1) ||
+	    (o->opts.run != NULL &&
+	    json_object_set_new(doc, "run", dx_json_text(o->opts.run)) == -1))
 		goto fail;
 	s = json_pack("{s:I, s:I, s:I, s:I}", "drones", (json_int_t)sum->drones,
 	    "ok", (json_int_t)sum->ok, "failed", (json_int_t)sum->failed,
@@ -391,11 +336,11 @@ dx_out_finish(struct dx_out *o, const struct dx_summary *sum,
 	json_t *doc = NULL, *drones;
 	int rc = -1;
 
-	out_progress(o, true);
+	out_progress_erase(o);
 	if (o->wfail)
 		return out_error(o, err);
 	if (o->opts.format == DX_FMT_TEXT)
-		return out_finish_text(o, sum, err);
+		return dx_out_text_finish(o, sum, elapsed_ms, err);
 	if ((doc = out_head(o, sum, elapsed_ms)) == NULL)
 		goto out;
 	if (o->opts.format == DX_FMT_JSON) {
@@ -500,6 +445,12 @@ out_setting_value(const struct dx_target *t, enum dx_setting s)
 		return json_integer(t->keepalive_s);
 	case DX_SET_JUMP:
 		return out_str_or_null(t->jump);
+	case DX_SET_IDENTITIES_ONLY:
+		return json_boolean(t->identities_only);
+	case DX_SET_HASH_KNOWN_HOSTS:
+		return json_boolean(t->hash_known_hosts);
+	case DX_SET_SERVER_ALIVE_COUNT_MAX:
+		return json_integer(t->server_alive_count_max);
 	default:
 		return json_null();
 	}
@@ -588,6 +539,19 @@ dx_out_explain(FILE *f, const struct dx_target *t, bool pretty,
 		/* The jump chain as resolved (hops.c), outermost hop first. */
 		if (s == DX_SET_JUMP && t->nhops > 0 &&
 		    json_object_set_new(o, "chain", out_chain(t)) == -1)
+			goto oom;
+	}
+	/* ssh_config options that applied and dronex does not honour. */
+	for (size_t i = 0; i < t->nignored; i++) {
+		const struct dx_ignored *ig = &t->ignored[i];
+
+		o = json_pack("{s:o, s:o, s:s, s:o, s:b}",
+		    "setting", dx_json_text(ig->keyword),
+		    "value", dx_json_text(ig->value),
+		    "source", dx_source_name(DX_SRC_SSH_CONFIG),
+		    "where", dx_json_text(ig->where),
+		    "ignored", 1);
+		if (o == NULL || json_array_append_new(arr, o) == -1)
 			goto oom;
 	}
 	rc = out_list_write(f, arr, pretty, err);

@@ -9,6 +9,11 @@
  * dx_out_drone() is called from the queue's done callback and copies what
  * it needs; in jsonl mode it prints at once and keeps nothing, so memory
  * stays bounded by the fan-out.
+ *
+ * The progress line (opts.progress) is redrawn after each drone and erased
+ * ("\r" and erase-line) before the results are written, so no stale
+ * progress text stays on the terminal; dx_out_progress_stop() erases it
+ * at once and for good (an interrupt).
  */
 #ifndef DX_OUTPUT_H
 #define DX_OUTPUT_H
@@ -33,7 +38,16 @@ struct dx_out_opts {
 	int64_t		 started_ms;	/* CLOCK_REALTIME ms */
 	size_t		 ndrones;
 	const char	*shard;		/* "K/N" when the run is a shard, else NULL */
+	const char	*run;		/* the run digest of a shard, else NULL */
 	FILE		*stream;	/* where results go (required) */
+	/*
+	 * text: own_calls[index] is how many of drone index's calls are its
+	 * inventory's own, run before the command line's; their output is
+	 * not gathered.  NULL: every call's output is (a run with no
+	 * command-line calls).  Borrowed for the writer's life.
+	 */
+	const size_t	*own_calls;
+	bool		 color;		/* text: bold headers, red failures */
 };
 
 struct dx_out;
@@ -49,6 +63,26 @@ void		 dx_out_free(struct dx_out *);
 int		 dx_out_drone(struct dx_out *, size_t index, const char *name,
 		    const char *host, int port, const char *user,
 		    const struct dx_result *, struct dx_err *);
+/*
+ * Erases the progress line and draws it no more.  The one function that
+ * another thread may call while the writer is fed (the CLI's signal
+ * thread): a redraw racing it is erased again before the results.
+ */
+void		 dx_out_progress_stop(struct dx_out *);
+/*
+ * Writes s to f with every control character, terminal escape and byte
+ * that is not UTF-8 escaped, as --format text shows them ("\x1b", "\r").
+ */
+void		 dx_out_put_escaped(FILE *f, const char *s);
+/*
+ * The consolidated error on stderr (SPEC section 5), escaped: with quiet
+ * the one line "dronex: ERROR", else one line per drone that is not ok,
+ * "dronex: drone NAME failed: KIND: MESSAGE" ("skipped" for skipped ones).
+ * exec, merge and wait print it the same way through this.
+ */
+void		 dx_out_error_line(FILE *f, const char *error);
+void		 dx_out_failure_line(FILE *f, const char *name,
+		    enum dx_status, enum dx_kind, const char *msg);
 /* Prints the document (json, text) or the summary line (jsonl); as above. */
 int		 dx_out_finish(struct dx_out *, const struct dx_summary *,
 		    const char *error, int64_t elapsed_ms, struct dx_err *);

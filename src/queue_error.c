@@ -1,8 +1,10 @@
 /*
- * queue_error.c - the consolidated error of a finished queue (SPEC section
- * 5): one line that counts failed and skipped drones as dx_queue_summary()
- * does and folds their names per kind into ranges.  It reads the queue
- * only through its public accessors.
+ * queue_error.c - the consolidated error (SPEC section 5): one line that
+ * counts failed and skipped drones as dx_queue_summary() does and folds
+ * their names per kind into ranges.  dx_error_line() builds it from a plain
+ * list of (name, status, kind), so "dronex merge" words a merged run
+ * exactly as one run; dx_queue_error() makes that list from a finished
+ * queue through its public accessors.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 
 #include "dronex.h"
 #include "hostset.h"
+#include "queue_error.h"
 
 /*
  * The names of one kind of failure (or skip) keep the line short whatever
@@ -21,24 +24,30 @@
  */
 #define QUEUE_ERROR_NAMES_MAX	160
 
+/* A kind as an index of seen[][], out-of-range values sharing the last. */
+static unsigned
+queue_error_kind(enum dx_kind k)
+{
+	return (unsigned)k < DX_KIND_COUNT ? (unsigned)k : DX_KIND_COUNT;
+}
+
 /*
  * Appends "NAMES (KIND)" (or "NAMES (skipped: KIND)") for every drone with
- * the status and kind of drone first, in the order of dx_queue_add().
+ * the status and kind of drone first, in list order.
  */
 static int
-queue_error_group(const struct dx_queue *q, size_t first, const char **names,
-    FILE *m)
+queue_error_group(const struct dx_error_entry *v, size_t n, size_t first,
+    const char **names, FILE *m)
 {
-	const struct dx_outcome *o = dx_queue_outcome(q, first), *p;
-	size_t i, n = 0, omitted = 0, njobs = dx_queue_size(q);
+	const struct dx_error_entry *o = &v[first];
+	size_t i, k = 0, omitted = 0;
 	char *fold;
 
-	for (i = first; i < njobs; i++) {
-		p = dx_queue_outcome(q, i);
-		if (p->status == o->status && p->error.kind == o->error.kind)
-			names[n++] = dx_queue_job(q, i)->name;
-	}
-	if ((fold = dx_hostset_fold_max(names, n, QUEUE_ERROR_NAMES_MAX,
+	for (i = first; i < n; i++)
+		if (v[i].status == o->status &&
+		    queue_error_kind(v[i].kind) == queue_error_kind(o->kind))
+			names[k++] = v[i].name;
+	if ((fold = dx_hostset_fold_max(names, k, QUEUE_ERROR_NAMES_MAX,
 	    &omitted)) == NULL)
 		return -1;
 	fputs(fold, m);
@@ -46,56 +55,55 @@ queue_error_group(const struct dx_queue *q, size_t first, const char **names,
 	if (omitted > 0)
 		fprintf(m, " and %zu more", omitted);
 	if (o->status == DX_ST_SKIPPED)
-		fprintf(m, o->error.kind == DX_OK ? " (skipped)" : " (skipped: %s)",
-		    dx_kind_name(o->error.kind));
+		fprintf(m, o->kind == DX_OK ? " (skipped)" : " (skipped: %s)",
+		    dx_kind_name(o->kind));
 	else
-		fprintf(m, " (%s)", dx_kind_name(o->error.kind));
+		fprintf(m, " (%s)", dx_kind_name(o->kind));
 	return 0;
 }
 
 char *
-dx_queue_error(const struct dx_queue *q)
+dx_error_line(const struct dx_error_entry *v, size_t n)
 {
-	const struct dx_outcome *o;
-	struct dx_summary sum;
 	const char **names = NULL;
 	const char *drones;
 	char *s = NULL;
-	size_t len = 0, i, njobs = dx_queue_size(q);
+	size_t len = 0, i, failed = 0, skipped = 0;
 	bool first = true, seen[2][DX_KIND_COUNT + 1];
 	unsigned kind;
 	FILE *m;
 
-	dx_queue_summary(q, &sum);
-	if (sum.failed + sum.skipped == 0)
+	for (i = 0; i < n; i++) {
+		failed += v[i].status == DX_ST_FAILED;
+		skipped += v[i].status == DX_ST_SKIPPED;
+	}
+	if (failed + skipped == 0)
 		return NULL;
 	memset(seen, 0, sizeof(seen));
-	if ((names = calloc(njobs + 1, sizeof(*names))) == NULL ||
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
 	    (m = open_memstream(&s, &len)) == NULL) {
 		free(names);
 		return NULL;
 	}
-	drones = sum.drones == 1 ? "drone" : "drones";
-	if (sum.failed > 0 && sum.skipped > 0)
-		fprintf(m, "%zu of %zu %s failed, %zu skipped: ", sum.failed,
-		    sum.drones, drones, sum.skipped);
+	drones = n == 1 ? "drone" : "drones";
+	if (failed > 0 && skipped > 0)
+		fprintf(m, "%zu of %zu %s failed, %zu skipped: ", failed, n,
+		    drones, skipped);
 	else
-		fprintf(m, "%zu of %zu %s %s: ", sum.failed + sum.skipped,
-		    sum.drones, drones, sum.failed > 0 ? "failed" : "skipped");
+		fprintf(m, "%zu of %zu %s %s: ", failed + skipped, n, drones,
+		    failed > 0 ? "failed" : "skipped");
 	/* One entry per (status, kind), in the order of its first drone. */
-	for (i = 0; i < njobs; i++) {
-		o = dx_queue_outcome(q, i);
-		if (o->status != DX_ST_FAILED && o->status != DX_ST_SKIPPED)
+	for (i = 0; i < n; i++) {
+		if (v[i].status != DX_ST_FAILED && v[i].status != DX_ST_SKIPPED)
 			continue;
-		kind = (unsigned)o->error.kind < DX_KIND_COUNT ?
-		    (unsigned)o->error.kind : DX_KIND_COUNT;
-		if (seen[o->status == DX_ST_SKIPPED][kind])
+		kind = queue_error_kind(v[i].kind);
+		if (seen[v[i].status == DX_ST_SKIPPED][kind])
 			continue;
-		seen[o->status == DX_ST_SKIPPED][kind] = true;
+		seen[v[i].status == DX_ST_SKIPPED][kind] = true;
 		if (!first)
 			fputs(", ", m);
 		first = false;
-		if (queue_error_group(q, i, names, m) == -1) {
+		if (queue_error_group(v, n, i, names, m) == -1) {
 			fclose(m);
 			free(s);
 			free(names);
@@ -107,5 +115,26 @@ dx_queue_error(const struct dx_queue *q)
 		free(s);
 		return NULL;
 	}
+	return s;
+}
+
+char *
+dx_queue_error(const struct dx_queue *q)
+{
+	struct dx_error_entry *v;
+	const struct dx_outcome *o;
+	size_t i, n = dx_queue_size(q);
+	char *s;
+
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		o = dx_queue_outcome(q, i);
+		v[i].name = dx_queue_job(q, i)->name;
+		v[i].status = o->status;
+		v[i].kind = o->error.kind;
+	}
+	s = dx_error_line(v, n);
+	free(v);
 	return s;
 }

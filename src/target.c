@@ -4,11 +4,14 @@
  *
  * Theory of operation.  The settings are taken one source at a time, in
  * rising precedence, and each source writes only what it gives: first the
- * built-in defaults fill every setting, then ssh_config (empty until the
- * ssh_config issue), then the inventory's "defaults", then the drone's own
- * fields, then the command line.  A setting written by a source takes that
- * source's origin with it: the inventory's FILE:LINE:COL (recorded by the
- * parser beside each field), or the option's name.  Because every source
+ * built-in defaults fill every setting, then ssh_config (sshconf.c: the
+ * Host blocks that match the drone's name), then the inventory's
+ * "defaults", then the drone's own fields, then the command line.  A
+ * setting written by a source takes that source's origin with it: the
+ * inventory's FILE:LINE:COL (recorded by the parser beside each field),
+ * ssh_config's FILE:LINE, or the option's name.  ssh_config's file names
+ * keep their %-tokens until every source is in, since %h and %r are the
+ * final host and user (as OpenSSH expands them last).  Because every source
  * overwrites rather than decides, adding one (ssh_config) is one more
  * step in dx_target_resolve() and changes no other.  The inventory is read,
  * never written: the same inventory resolves again with other options.
@@ -19,12 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "home.h"
+#include "sshconf.h"
 #include "target.h"
 
 #define TGT_DEFAULT_PORT	22
 #define TGT_DEFAULT_CONNECT_MS	10000
 #define TGT_DEFAULT_KEEPALIVE_S	15
+#define TGT_DEFAULT_ALIVE_COUNT	3
 
 static const char *const tgt_source_names[] = {
 	"default", "ssh_config", "inventory defaults", "drone", "command line"
@@ -86,6 +93,12 @@ dx_target_release(struct dx_target *t)
 	for (size_t i = 0; i < t->nhops; i++)
 		dx_target_release(&t->hops[i]);
 	free(t->hops);
+	for (size_t i = 0; i < t->nignored; i++) {
+		free(t->ignored[i].keyword);
+		free(t->ignored[i].value);
+		free(t->ignored[i].where);
+	}
+	free(t->ignored);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -131,6 +144,17 @@ tgt_from(struct dx_target *t, enum dx_setting s, enum dx_source src,
 }
 
 /*
+ * An ad-hoc drone ("-w [user@]host[:port]", no inventory file): its host
+ * has no position.  Its host is then what ssh_config is looked up by, as
+ * `ssh user@host` looks up "host", and HostName may replace it.
+ */
+static bool
+tgt_adhoc(const struct dx_drone *d)
+{
+	return d->host != NULL && d->pos[DX_INV_HOST].line == 0;
+}
+
+/*
  * The built-in defaults, each setting's lowest source.  The user's name
  * and home may be unknown; that is an error only if no higher source
  * gives the user or the known_hosts file (tgt_check()).
@@ -142,7 +166,8 @@ tgt_defaults(struct dx_target *t, const struct dx_drone *d)
 	char *home, *kh[2] = { NULL, NULL };
 	int rc = -1;
 
-	if (tgt_set_str(&t->host, d->name) == -1 ||
+	/* An ad-hoc drone's host is the name typed ("-w root@h:22"). */
+	if (tgt_set_str(&t->host, tgt_adhoc(d) ? d->host : d->name) == -1 ||
 	    tgt_set_str(&t->user, dx_home_user()) == -1 ||
 	    tgt_set_list(&t->global_known_hosts, &t->nglobal_known_hosts,
 	    tgt_global_kh, 2) == -1)
@@ -163,6 +188,7 @@ tgt_defaults(struct dx_target *t, const struct dx_drone *d)
 	t->hostkey_policy = DX_HKC_STRICT;
 	t->connect_timeout_ms = TGT_DEFAULT_CONNECT_MS;
 	t->keepalive_s = TGT_DEFAULT_KEEPALIVE_S;
+	t->server_alive_count_max = TGT_DEFAULT_ALIVE_COUNT;
 	for (int s = 0; s < DX_SET_COUNT; s++)
 		tgt_from(t, (enum dx_setting)s, DX_SRC_DEFAULT, "");
 	rc = 0;
@@ -215,7 +241,8 @@ tgt_inventory(struct dx_target *t, const struct dx_inventory *inv,
 	char where[sizeof(t->from[0].where)];
 
 #define TGT_WHERE(f) (tgt_where(where, sizeof(where), inv, &lv->pos[f]), where)
-	if (lv->host != NULL) {
+	if (lv->host != NULL && !(tgt_adhoc(lv) &&
+	    t->from[DX_SET_HOST].src == DX_SRC_SSH_CONFIG)) {
 		if (tgt_set_str(&t->host, lv->host) == -1)
 			return -1;
 		tgt_from(t, DX_SET_HOST, src, TGT_WHERE(DX_INV_HOST));
@@ -253,6 +280,254 @@ tgt_inventory(struct dx_target *t, const struct dx_inventory *inv,
 		tgt_from(t, DX_SET_JUMP, src, TGT_WHERE(DX_INV_JUMP));
 	}
 #undef TGT_WHERE
+	return 0;
+}
+
+/*
+ * ssh_config's %-tokens and a leading "~" in a file name, as OpenSSH
+ * expands IdentityFile and UserKnownHostsFile: %% %d (home) %u (local
+ * user) %h (host) %r (remote user) %n (the name typed) %p (port).  The
+ * target's final host, user and port are used, so this runs after every
+ * source.  0 with *out set, or -1 with err set (DX_USAGE names the file
+ * and line of the option).
+ */
+static int
+tgt_expand(const struct dx_target *t, const char *name, const char *in,
+    const char *where, char **out, struct dx_err *err)
+{
+	struct dx_buf b;
+	char *home = NULL, *tilde = NULL, port[16];
+	const char *p, *v;
+	int rc = -1;
+
+	*out = NULL;
+	dx_buf_init(&b, 1 << 16);
+	snprintf(port, sizeof(port), "%d", t->port);
+	if (in[0] == '~' && (in[1] == '\0' || in[1] == '/')) {
+		if ((tilde = dx_expand_tilde(in, err)) == NULL)
+			goto out;
+		in = tilde;
+	}
+	for (p = in; *p != '\0'; p++) {
+		if (*p != '%') {
+			if (dx_buf_append(&b, p, 1) == -1)
+				goto oom;
+			continue;
+		}
+		switch (*++p) {
+		case '%':
+			v = "%";
+			break;
+		case 'd':
+			if (home == NULL && (home = dx_home_dir(err)) == NULL)
+				goto out;
+			v = home;
+			break;
+		case 'u':
+			v = dx_home_user();
+			break;
+		case 'h':
+			v = t->host;
+			break;
+		case 'r':
+			v = t->user;
+			break;
+		case 'n':
+			v = name;
+			break;
+		case 'p':
+			v = port;
+			break;
+		default:
+			dx_err_set(err, DX_USAGE, "%s: '%s': token '%%%.1s' is not "
+			    "supported (only %%%% %%d %%u %%h %%r %%n %%p)", where, in,
+			    *p ? p : "");
+			goto out;
+		}
+		if (dx_buf_append(&b, v, strlen(v)) == -1)
+			goto oom;
+	}
+	if (dx_buf_append(&b, "", 1) == -1)
+		goto oom;
+	*out = (char *)b.data;
+	b.data = NULL;
+	rc = 0;
+	goto out;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory");
+out:
+	dx_buf_release(&b);
+	free(home);
+	free(tilde);
+	return rc;
+}
+
+/* Copies an option's words into a list (expanded later). */
+static int
+tgt_sc_list(char ***dst, size_t *ndst, const struct dx_sshconf_opt *o)
+{
+	/* "none": no file; /dev/null reads as empty and takes no key. */
+	static const char *const none[] = { "/dev/null" };
+
+	if (o->nargs == 1 && strcasecmp(o->args[0], "none") == 0)
+		return tgt_set_list(dst, ndst, none, 1);
+	return tgt_set_list(dst, ndst, o->args, o->nargs);
+}
+
+static bool
+tgt_yes(const char *s)
+{
+	return strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0;
+}
+
+/*
+ * The ssh_config source: what the Host blocks matching name give (the
+ * values were checked when the file was read).  Returns 0, or -1 with err
+ * set.  File names keep their tokens until tgt_sc_expand().
+ */
+static int
+tgt_sshconf(struct dx_target *t, const struct dx_sshconf *sc, const char *name,
+    struct dx_err *err)
+{
+	struct dx_sshconf_host h;
+	const struct dx_sshconf_opt *o;
+	long long v;
+	int rc = -1;
+
+	if (dx_sshconf_lookup(sc, name, &h, err) == -1)
+		return -1;
+#define TGT_SC(key, set)	((o = h.opt[key]) != NULL ? \
+	(tgt_from(t, set, DX_SRC_SSH_CONFIG, o->where), 1) : 0)
+	if (TGT_SC(DX_SC_HOSTNAME, DX_SET_HOST)) {
+		/* HostName's tokens: %h, the name typed, and %%. */
+		struct dx_buf b;
+		const char *p, *piece;
+		size_t len;
+		int r = 0;
+
+		dx_buf_init(&b, 4096);
+		for (p = o->args[0]; *p != '\0' && r == 0; p += len) {
+			piece = p;
+			len = 1;
+			if (p[0] == '%' && p[1] == 'h')
+				piece = name, len = 2;
+			else if (p[0] == '%' && p[1] == '%')
+				len = 2;
+			r = dx_buf_append(&b, piece, piece == name ?
+			    strlen(name) : 1);
+		}
+		if (r == -1 || dx_buf_append(&b, "", 1) == -1 ||
+		    tgt_set_str(&t->host, b.data) == -1) {
+			dx_buf_release(&b);
+			goto oom;
+		}
+		dx_buf_release(&b);
+	}
+	if (TGT_SC(DX_SC_USER, DX_SET_USER) && tgt_set_str(&t->user, o->args[0]) == -1)
+		goto oom;
+	if (TGT_SC(DX_SC_PORT, DX_SET_PORT))
+		t->port = atoi(o->args[0]);
+	if (TGT_SC(DX_SC_IDENTITIES_ONLY, DX_SET_IDENTITIES_ONLY))
+		t->identities_only = tgt_yes(o->args[0]);
+	if (TGT_SC(DX_SC_PROXY_JUMP, DX_SET_JUMP) &&
+	    tgt_set_str(&t->jump, strcasecmp(o->args[0], "none") == 0 ? NULL :
+	    o->args[0]) == -1)
+		goto oom;
+	if (TGT_SC(DX_SC_USER_KNOWN_HOSTS, DX_SET_KNOWN_HOSTS) &&
+	    tgt_sc_list(&t->known_hosts, &t->nknown_hosts, o) == -1)
+		goto oom;
+	if (TGT_SC(DX_SC_GLOBAL_KNOWN_HOSTS, DX_SET_GLOBAL_KNOWN_HOSTS) &&
+	    tgt_sc_list(&t->global_known_hosts, &t->nglobal_known_hosts, o) == -1)
+		goto oom;
+	if (TGT_SC(DX_SC_STRICT_HOST_KEY, DX_SET_HOST_KEY_CHECK))
+		t->hostkey_policy = strcasecmp(o->args[0], "accept-new") == 0 ?
+		    DX_HKC_ACCEPT_NEW : tgt_yes(o->args[0]) ||
+		    strcasecmp(o->args[0], "ask") == 0 ? DX_HKC_STRICT : DX_HKC_OFF;
+	if (TGT_SC(DX_SC_HASH_KNOWN_HOSTS, DX_SET_HASH_KNOWN_HOSTS))
+		t->hash_known_hosts = tgt_yes(o->args[0]);
+	/* "none" and 0 leave the default, as they leave ssh without one. */
+	if ((o = h.opt[DX_SC_CONNECT_TIMEOUT]) != NULL &&
+	    dx_sshconf_time(o->args[0], &v) == 0 && v > 0) {
+		t->connect_timeout_ms = v * 1000;
+		tgt_from(t, DX_SET_CONNECT_TIMEOUT, DX_SRC_SSH_CONFIG, o->where);
+	}
+	if ((o = h.opt[DX_SC_ALIVE_INTERVAL]) != NULL &&
+	    dx_sshconf_time(o->args[0], &v) == 0) {
+		t->keepalive_s = (int)v;
+		tgt_from(t, DX_SET_KEEPALIVE, DX_SRC_SSH_CONFIG, o->where);
+	}
+	if (TGT_SC(DX_SC_ALIVE_COUNT, DX_SET_SERVER_ALIVE_COUNT_MAX))
+		t->server_alive_count_max = atoi(o->args[0]);
+#undef TGT_SC
+	if (h.nidentities > 0) {
+		const char **v2;
+
+		if ((v2 = calloc(h.nidentities, sizeof(*v2))) == NULL)
+			goto oom;
+		for (size_t i = 0; i < h.nidentities; i++)
+			v2[i] = h.identities[i]->args[0];
+		if (tgt_set_list(&t->identities, &t->nidentities,
+		    (const char *const *)v2, h.nidentities) == -1) {
+			free(v2);
+			goto oom;
+		}
+		free(v2);
+		tgt_from(t, DX_SET_IDENTITY, DX_SRC_SSH_CONFIG,
+		    h.identities[0]->where);
+	}
+	if (h.nignored > 0 &&
+	    (t->ignored = calloc(h.nignored, sizeof(*t->ignored))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < h.nignored; i++) {
+		struct dx_ignored *ig = &t->ignored[t->nignored++];
+		struct dx_buf b;
+
+		o = h.ignored[i];
+		dx_buf_init(&b, 1 << 16);
+		for (size_t k = 0; k < o->nargs; k++)
+			if ((k > 0 && dx_buf_append(&b, " ", 1) == -1) ||
+			    dx_buf_append(&b, o->args[k], strlen(o->args[k])) == -1)
+				break;
+		if (dx_buf_append(&b, "", 1) == -1 ||
+		    (ig->keyword = strdup(o->keyword)) == NULL ||
+		    (ig->where = strdup(o->where)) == NULL) {
+			dx_buf_release(&b);
+			goto oom;
+		}
+		ig->value = (char *)b.data;
+		b.data = NULL;
+		dx_buf_release(&b);
+	}
+	rc = 0;
+	goto out;
+oom:
+	dx_err_set(err, DX_INTERNAL, "out of memory");
+out:
+	dx_sshconf_host_release(&h);
+	return rc;
+}
+
+/* Expands the file names that ssh_config gave, once every source is in. */
+static int
+tgt_sc_expand(struct dx_target *t, const char *name, struct dx_err *err)
+{
+	static const enum dx_setting which[] = { DX_SET_IDENTITY,
+	    DX_SET_KNOWN_HOSTS, DX_SET_GLOBAL_KNOWN_HOSTS };
+	char **lists[] = { t->identities, t->known_hosts, t->global_known_hosts };
+	size_t ns[] = { t->nidentities, t->nknown_hosts, t->nglobal_known_hosts };
+	char *x;
+
+	for (size_t k = 0; k < 3; k++) {
+		if (t->from[which[k]].src != DX_SRC_SSH_CONFIG)
+			continue;
+		for (size_t i = 0; i < ns[k]; i++) {
+			if (tgt_expand(t, name, lists[k][i], t->from[which[k]].where,
+			    &x, err) == -1)
+				return -1;
+			free(lists[k][i]);
+			lists[k][i] = x;
+		}
+	}
 	return 0;
 }
 
@@ -298,21 +573,26 @@ dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,
     const struct dx_target_cli *cli, struct dx_err *err)
 {
 	const char *djump = inv->defaults.jump;
+	/* ssh_config is looked up by the name typed, as `ssh NAME` does. */
+	const char *key = tgt_adhoc(d) ? d->host : d->name;
 	int rc = -1;
 
 	memset(t, 0, sizeof(*t));
-	/* No ssh_config source exists yet: it gives nothing. */
-	(void)sshconf;
 	if (tgt_set_str(&t->name, d->name) == -1 ||
-	    tgt_defaults(t, d) == -1 ||
-	    tgt_inventory(t, inv, &inv->defaults, DX_SRC_INV_DEFAULTS,
+	    tgt_defaults(t, d) == -1) {
+		dx_err_set(err, DX_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (sshconf != NULL && tgt_sshconf(t, sshconf, key, err) == -1)
+		goto out;
+	if (tgt_inventory(t, inv, &inv->defaults, DX_SRC_INV_DEFAULTS,
 	    djump != NULL && strcmp(djump, d->name) != 0) == -1 ||
 	    tgt_inventory(t, inv, d, DX_SRC_DRONE, true) == -1 ||
 	    (cli != NULL && tgt_cli(t, cli) == -1)) {
 		dx_err_set(err, DX_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (tgt_check(t, err) == -1)
+	if (tgt_sc_expand(t, key, err) == -1 || tgt_check(t, err) == -1)
 		goto out;
 	rc = 0;
 out:

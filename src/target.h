@@ -2,8 +2,8 @@
  * target.h - a drone's effective connection settings, each with its source.
  *
  * A target is resolved once per drone, before any connection, from five
- * sources in rising precedence: built-in defaults < ssh_config (an empty
- * source until ssh_config is read) < the inventory's "defaults" < the
+ * sources in rising precedence: built-in defaults < ssh_config
+ * (sshconf.h) < the inventory's "defaults" < the
  * drone's own fields < command-line options.  The executor reads only the
  * target; nothing writes back into the inventory.  `dronex list` prints
  * the effective values, `dronex list --explain NAME` each value's origin.

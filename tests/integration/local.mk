@@ -30,12 +30,14 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_cli_options \
 	tests/integration/test_cli_signals \
 	tests/integration/test_list \
+	tests/integration/test_sshconf \
 	tests/integration/test_resolve \
 	tests/integration/test_fleet \
 	tests/integration/test_library \
 	tests/integration/test_chan \
 	tests/integration/test_conn \
-	tests/integration/test_scale
+	tests/integration/test_scale \
+	tests/integration/test_merge
 check_PROGRAMS += $(DX_INTEGRATION_TESTS)
 TESTS += $(DX_INTEGRATION_TESTS)
 DX_INTEGRATION_SOURCES = tests/integration/harness.c tests/integration/harness.h \
@@ -117,13 +119,28 @@ tests_integration_test_chan_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_chan_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
 tests_integration_test_chan_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+# test_sshconf starts an sshd of its own (MaxAuthTries).
+tests_integration_test_sshconf_SOURCES = tests/integration/test_sshconf.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_sshconf_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_sshconf_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDX_SSHD_TEST='"$(abs_top_srcdir)/tests/sshd-test"'
+tests_integration_test_sshconf_LDADD = $(DX_INTEGRATION_LDADD)
 # test_scale runs alone (tests/run-test takes the test lock exclusively).
 tests_integration_test_scale_SOURCES = tests/integration/test_scale.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_scale_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_scale_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_merge_SOURCES = tests/integration/test_merge.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_merge_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_merge_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_conn_SOURCES = tests/integration/test_conn.c
 tests_integration_test_conn_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_conn_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+
+# --format text, colour and the progress line, under a pseudo-terminal.
+DX_INTEGRATION_TESTS += tests/integration/test_text
+tests_integration_test_text_SOURCES = tests/integration/test_text.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_text_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_text_LDADD = $(DX_INTEGRATION_LDADD)
 
 # A helper the host-key and resolver tests run dronex under (private mount
 # and network namespaces).
@@ -141,3 +158,21 @@ tests_integration_test_conn_tsan_LDADD = $(DX_LIBS)
 if TSAN
 TESTS += tests/integration/test_conn_tsan
 endif
+
+# "Beyond one machine" (README, man page): the README's Slurm job array on
+# a one-node Slurm started by the test itself (skipped only without the
+# slurm-wlm and munge binaries), and the Kubernetes Indexed Job manifest
+# run index by index as the Job controller would.  Both merge the shards
+# and compare them with one unsharded run; both live here so that
+# tests/run-test starts the suite's sshd for them.
+TESTS += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
+EXTRA_DIST += tests/integration/test_slurm.sh tests/integration/test_k8s_job.py
+
+# Bash completion (completion/dronex) run in bash against this dronex.
+TESTS += tests/integration/test_completion.sh
+EXTRA_DIST += tests/integration/test_completion.sh
+
+# ssh_config read as OpenSSH reads it: dronex list --explain against ssh -G
+# for a set of configs and host names (no sshd needed; run-test starts one).
+TESTS += tests/integration/test_sshconf_sshg.sh
+EXTRA_DIST += tests/integration/test_sshconf_sshg.sh

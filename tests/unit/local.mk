@@ -6,6 +6,7 @@ DX_UNIT_TESTS = \
 	tests/unit/test_select \
 	tests/unit/test_target \
 	tests/unit/test_hops \
+	tests/unit/test_sshconf \
 	tests/unit/test_jobs \
 	tests/unit/test_knownhosts \
 	tests/unit/test_queue \
@@ -15,6 +16,7 @@ DX_UNIT_TESTS = \
 	tests/unit/test_queue_error \
 	tests/unit/test_utf8 \
 	tests/unit/test_output_doc \
+	tests/unit/test_output_text \
 	tests/unit/test_killscript \
 	tests/unit/test_signame \
 	tests/unit/test_fmt
@@ -28,6 +30,8 @@ tests_unit_test_inventory_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_inventory_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_select_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_select_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_sshconf_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_sshconf_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_target_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_target_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_hops_CFLAGS = $(DX_UNIT_CFLAGS)
@@ -52,9 +56,12 @@ tests_unit_test_queue_error_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_queue_error_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_utf8_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_utf8_LDADD = $(DX_UNIT_LDADD)
-tests_unit_test_output_doc_SOURCES = tests/unit/test_output_doc.c src/output.c
+tests_unit_test_output_doc_SOURCES = tests/unit/test_output_doc.c src/output.c src/output_text.c
 tests_unit_test_output_doc_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_output_doc_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_output_text_SOURCES = tests/unit/test_output_text.c src/output.c src/output_text.c
+tests_unit_test_output_text_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_output_text_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_killscript_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_killscript_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_signame_CFLAGS = $(DX_UNIT_CFLAGS)

@@ -361,7 +361,7 @@ Test(knownhosts, store_reads_user_and_global_files_as_one_set)
 		const struct kh_set_case *c = &kh_set_cases[i];
 		char dir[] = "/tmp/dx-kh-XXXXXX", u[256], g[256], want[300];
 		const char *user[1] = { u }, *global[1] = { g };
-		struct dx_kh_files files = { user, 1, global, 1 };
+		struct dx_kh_files files = { user, 1, global, 1, false };
 		struct dx_err err = { 0 };
 		struct dx_kh_store *st;
 		unsigned char blob[256];
@@ -404,7 +404,7 @@ Test(knownhosts, accept_new_rereads_a_file_another_process_changed)
 {
 	char dir[] = "/tmp/dx-kh-XXXXXX", u[256], g[256], *text, *p;
 	const char *user[1] = { u }, *global[1] = { g };
-	struct dx_kh_files files = { user, 1, global, 1 };
+	struct dx_kh_files files = { user, 1, global, 1, false };
 	struct dx_err err = { 0 };
 	struct dx_kh_store *st;
 	unsigned char blob[256];
@@ -441,6 +441,64 @@ Test(knownhosts, accept_new_rereads_a_file_another_process_changed)
 	cr_expect_eq(dx_kh_verify(st, &files, "web2", 22, blob, blen, false,
 	    "SHA256:x", &err), 0, "%s", err.msg);
 	dx_kh_store_free(st);
+	free(text);
+	unlink(u);
+	rmdir(dir);
+}
+
+/* The whole file (the test fails if it cannot be read). */
+static char *
+kh_read_all(const char *path)
+{
+	char *text;
+	FILE *f;
+	long len;
+
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	cr_assert_not_null(text = calloc(1, (size_t)len + 1));
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+/* HashKnownHosts yes: accept-new writes "|1|salt|hash", which matches after. */
+Test(knownhosts, accept_new_writes_a_hashed_name_when_asked)
+{
+	char dir[] = "/tmp/dx-kh-XXXXXX", u[256], g[256], *text;
+	const char *user[1] = { u }, *global[1] = { g };
+	struct dx_kh_files files = { user, 1, global, 1, true };
+	struct dx_err err = { 0 };
+	struct dx_kh_store *st;
+	struct dx_known_hosts *kh;
+	unsigned char blob[256];
+	size_t line, blen = b64(K1, blob);
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(u, sizeof(u), "%s/U", dir);
+	snprintf(g, sizeof(g), "%s/G", dir);
+	cr_assert_not_null(st = dx_kh_store_new(&err));
+	cr_expect_eq(dx_kh_verify(st, &files, "127.0.0.1", 2222, blob, blen, true,
+	    "SHA256:x", &err), 0, "%s", err.msg);
+	/* Known at once to this run, without a second line. */
+	cr_expect_eq(dx_kh_verify(st, &files, "127.0.0.1", 2222, blob, blen,
+	    false, "SHA256:x", &err), 0, "%s", err.msg);
+	dx_kh_store_free(st);
+	cr_assert_not_null(text = kh_read_all(u));
+	cr_expect(strncmp(text, "|1|", 3) == 0, "not hashed: %s", text);
+	cr_expect(strstr(text, "127.0.0.1") == NULL, "the name is readable: %s", text);
+	cr_expect(strchr(text, '\n') == strrchr(text, '\n'), "more than one line: %s",
+	    text);
+	cr_expect(strstr(text, " " ED K1 "\n") != NULL, "%s", text);
+	/* A fresh read matches the hashed line, and only for that host. */
+	cr_assert_not_null(kh = dx_known_hosts_load(u, &err), "%s", err.msg);
+	cr_expect_eq(dx_known_hosts_check(kh, "127.0.0.1", 2222, blob, blen, &line),
+	    DX_HK_MATCH);
+	cr_expect_eq(dx_known_hosts_check(kh, "127.0.0.1", 2223, blob, blen, &line),
+	    DX_HK_UNKNOWN);
+	dx_known_hosts_free(kh);
 	free(text);
 	unlink(u);
 	rmdir(dir);

@@ -267,7 +267,8 @@ Test(output_doc, text_cut_inside_a_character_stays_text)
 	cr_assert_eq(dx_out_finish(o, &sum, NULL, 1, &err), 0);
 	dx_out_free(o);
 	fclose(f);
-	cr_expect(strstr(text, "(1)\n\xc3\xa9\n[stdout truncated]\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "(1)\n---------------\n\xc3\xa9\n[stdout truncated]\n") != NULL,
+	    "%s", text);
 	cr_expect_null(strstr(text, "binary"), "%s", text);
 	free(text);
 	dx_result_release(&res);

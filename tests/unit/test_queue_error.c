@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "dronex.h"
+#include "queue_error.h"
 
 /* What the fake executor does with a drone: the kind it fails with. */
 struct qe_drone {
@@ -170,4 +171,40 @@ Test(queue_error, names_without_numbers_are_cut_with_a_count)
 	cr_assert_eq(sscanf(p, " and %zu more (resolve)", &more), 1, "%s", e);
 	cr_expect_eq(shown + more, 300, "%zu shown + %zu more: %s", shown, more, e);
 	free(e);
+}
+
+Test(queue_error, a_plain_list_reads_as_the_queue_does)
+{
+	struct qe_drone d[6] = { { "n1", DX_OK }, { "n2", DX_AUTH },
+	    { "n10", DX_CONNECT_REFUSED }, { "n3", DX_AUTH }, { "n4", DX_OK },
+	    { "n5", DX_OK } };
+	struct dx_error_entry v[7];
+	char *q, *l;
+
+	for (int i = 0; i < 6; i++) {
+		v[i].name = d[i].name;
+		v[i].status = d[i].kind == DX_OK ? DX_ST_OK : DX_ST_FAILED;
+		v[i].kind = d[i].kind;
+	}
+	q = qe_run(d, 6, 0);
+	l = dx_error_line(v, 6);
+	cr_assert_not_null(q);
+	cr_assert_not_null(l);
+	cr_expect_str_eq(l, q);
+	cr_expect_str_eq(l, "3 of 6 drones failed: n[2-3] (auth), n10 (connect_refused)");
+	free(q);
+	free(l);
+	/* Skipped with no kind, skipped with one, and a pending drone. */
+	v[6].name = "n6";
+	v[6].status = DX_ST_PENDING;
+	v[0].status = DX_ST_SKIPPED;
+	v[0].kind = DX_OK;
+	v[4].status = DX_ST_SKIPPED;
+	v[4].kind = DX_INTERRUPTED;
+	l = dx_error_line(v, 7);
+	cr_assert_not_null(l);
+	cr_expect_str_eq(l, "3 of 7 drones failed, 2 skipped: n1 (skipped), "
+	    "n[2-3] (auth), n10 (connect_refused), n4 (skipped: interrupted)");
+	free(l);
+	cr_expect_null(dx_error_line(v, 0));
 }
