@@ -449,6 +449,53 @@ Test(jump, a_comma_chain_goes_through_each_hop_in_turn, .timeout = 60)
 	json_decref(inv);
 }
 
+/*
+ * ssh_config's ProxyJump gives the chain: a drone's name (that drone's
+ * settings) then an ad-hoc host, each counted at its own relay.
+ */
+Test(jump, ssh_configs_proxyjump_gives_the_chain, .timeout = 60)
+{
+	struct fu_proxy *px1, *px2;
+	struct dxh_run r;
+	json_t *inv = tj_inv(2, NULL);
+	char *dir, *conf, *text, *path, *kh;
+
+	px1 = fu_proxy_start(atoi(dxh_env("DX_TEST_PORT")), 0, 0);
+	px2 = fu_proxy_start(atoi(dxh_env("DX_TEST_PORT")), 0, 0);
+	fu_proxy_drone(px1, inv, "bastion");
+	dir = dxh_tmpdir();
+	cr_assert(asprintf(&text, "[127.0.0.1]:%d %s\n", fu_proxy_port(px2),
+	    dxh_env("DX_TEST_HOSTKEY_PUB")) > 0);
+	kh = dxh_write_file(dir, "known_hosts_gw", text);
+	free(text);
+	/* The second hop: an ad-hoc host that ssh_config itself describes. */
+	cr_assert(asprintf(&text, "Host d-001\n\tProxyJump bastion,gw\n"
+	    "Host gw\n\tHostName 127.0.0.1\n\tPort %d\n\tUser %s\n"
+	    "\tIdentityFile %s\n\tUserKnownHostsFile %s\n",
+	    fu_proxy_port(px2), dxh_env("DX_TEST_USER"), dxh_env("DX_TEST_KEY"),
+	    kh) > 0);
+	conf = dxh_write_file(dir, "ssh_config", text);
+	path = dxh_inv_write(inv);
+	dxh_run(&r, "exec", "-i", path, "-w", "d-*", "--ssh-config", conf, "--",
+	    "echo proxied", NULL);
+	cr_expect_eq(r.status, 0, "exit %d: %s %s", r.status, r.err, r.out);
+	tj_expect_ok(&r, "d-001", "proxied\n");
+	tj_expect_ok(&r, "d-002", "proxied\n");
+	cr_expect_eq(fu_proxy_accepted(px1), 1, "%d connections to bastion",
+	    fu_proxy_accepted(px1));
+	cr_expect_eq(fu_proxy_accepted(px2), 1, "%d connections to gw",
+	    fu_proxy_accepted(px2));
+	fu_proxy_stop(px1);
+	fu_proxy_stop(px2);
+	dxh_run_free(&r);
+	json_decref(inv);
+	free(text);
+	free(conf);
+	free(kh);
+	free(path);
+	free(dir);
+}
+
 Test(jump, list_explain_shows_the_chain, .timeout = 30)
 {
 	struct dxh_run r;
