@@ -68,8 +68,8 @@ static const char cli_usage[] =
 "                           JOB_COMPLETION_INDEX with DRONEX_SHARDS\n"
 "\n"
 "Connection (these win over the inventory, the inventory over ssh_config):\n"
-"  -l, --user USER          log in as USER on every drone\n"
-"      --port PORT          connect to PORT on every drone\n"
+"  -l, --user USER          log in as USER on every drone (not its jump hosts)\n"
+"      --port PORT          connect to PORT on every drone (not its jump hosts)\n"
 "      --identity FILE      use this private key instead of the drone's own\n"
 "                           (repeatable: tried in order)\n"
 "      --ssh-config FILE|none  read FILE instead of ~/.ssh/config and\n"
@@ -792,7 +792,9 @@ cli_select_run(const struct cli_opts *o, const struct dx_inventory *inv,
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (dx_target_resolve(&(*targets)[i], inv, &inv->drones[(*idx)[i]],
-		    sc, &tc, err) == -1)
+		    sc, &tc, err) == -1 ||
+		    dx_target_resolve_hops(&(*targets)[i], inv, sc, &tc,
+		    err) == -1)
 			goto fail;
 	dx_sshconf_free(sc);
 	return 0;

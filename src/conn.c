@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "conn_int.h"
 #include "home.h"
@@ -103,7 +104,8 @@ dx_conn_shared_new(struct dx_err *err)
 	    (sh->agent = strdup(sock)) == NULL)
 		goto oom;
 	sh->hk_algs = conn_supported_hostkey_algs();
-	if ((sh->kh = dx_kh_store_new(&kerr)) == NULL) {
+	if ((sh->kh = dx_kh_store_new(&kerr)) == NULL ||
+	    (sh->jumps = dx_jump_reg_new(sh, &kerr)) == NULL) {
 		dx_conn_shared_free(sh);
 		*err = kerr;
 		return NULL;
@@ -120,6 +122,8 @@ dx_conn_shared_free(struct dx_conn_shared *sh)
 {
 	if (sh == NULL)
 		return;
+	/* The pumps' sessions use the rest: they go first. */
+	dx_jump_reg_free(sh->jumps);
 	dx_identities_release(&sh->ids);
 	dx_kh_store_free(sh->kh);
 	free(sh->hk_algs);
@@ -626,6 +630,46 @@ conn_not_aborted(struct dx_conn *c, struct dx_err *err)
 	    c->hp);
 }
 
+/* The phases after the transport, over tr (taken over); conn_begin() ran. */
+static int
+conn_over(struct dx_conn *c, struct dx_transport *tr, struct dx_err *err)
+{
+	int64_t until;
+
+	c->tr = *tr;
+	dx_transport_init(tr);
+	until = dx_now_ms() + c->budget;
+	if (conn_not_aborted(c, err) == -1 || conn_start(c, until, err) == -1) {
+		conn_teardown(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Through the target's jump chain: a stream from the registry (jump.h;
+ * drones behind the same chain share its sessions), then the usual
+ * phases over it.  The hops' failures come back with their own kinds.
+ */
+static int
+conn_open_jump(struct dx_conn *c, struct dx_err *err)
+{
+	const struct dx_target *t = c->target;
+	struct dx_transport tr;
+	int fd;
+
+	if (conn_not_aborted(c, err) == -1)
+		return -1;
+	if (dx_jump_open(c->shared->jumps, t->hops, t->nhops, t->host, t->port,
+	    c->budget, c->ctl, &fd, err) == -1)
+		return -1;
+	if (dx_transport_adopt(&tr, fd, err) == -1) {
+		close(fd);
+		return -1;
+	}
+	return conn_over(c, &tr, err);
+}
+
 int
 dx_conn_open(struct dx_conn *c, const struct dx_ctl *ctl, struct dx_err *err)
 {
@@ -634,9 +678,8 @@ dx_conn_open(struct dx_conn *c, const struct dx_ctl *ctl, struct dx_err *err)
 
 	if (conn_begin(c, ctl, "open", err) == -1)
 		return -1;
-	if (t->jump != NULL)
-		return dx_err_set(err, DX_NETWORK, "jump hosts are not supported "
-		    "yet (drone '%s' jump '%s')", t->name, t->jump);
+	if (t->nhops > 0)
+		return conn_open_jump(c, err);
 	if (conn_not_aborted(c, err) == -1)
 		return -1;
 	until = dx_now_ms() + c->budget;
@@ -652,20 +695,11 @@ int
 dx_conn_open_over(struct dx_conn *c, struct dx_transport *tr,
     const struct dx_ctl *ctl, struct dx_err *err)
 {
-	int64_t until;
-
 	if (conn_begin(c, ctl, "open", err) == -1) {
 		dx_transport_close(tr);
 		return -1;
 	}
-	c->tr = *tr;
-	dx_transport_init(tr);
-	until = dx_now_ms() + c->budget;
-	if (conn_not_aborted(c, err) == -1 || conn_start(c, until, err) == -1) {
-		conn_teardown(c);
-		return -1;
-	}
-	return 0;
+	return conn_over(c, tr, err);
 }
 
 int

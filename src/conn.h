@@ -83,8 +83,11 @@ int		 dx_conn_detach(struct dx_conn *, struct dx_err *);
  * a call brings its own ctl.  Returns 0, or -1 with err set to the
  * drone-level kind (DX_RESOLVE ... DX_AUTH, DX_DEADLINE, DX_INTERRUPTED);
  * a failed open leaves the connection closed, with whatever it learnt
- * (kex, host key type and fingerprint) readable.  A target with a jump
- * host is refused (DX_NETWORK) until jump hosts exist.
+ * (kex, host key type and fingerprint) readable.  A target with hops
+ * (dx_target_resolve_hops()) is opened over a stream through them from
+ * the shared state's jump registry (jump.h): one session per jump chain,
+ * shared by every connection behind it; a hop's failure comes back with
+ * the hop's own kind and "jump host 'NAME' (hop K of N): ...".
  */
 int		 dx_conn_open(struct dx_conn *, const struct dx_ctl *,
 		    struct dx_err *);

@@ -1,7 +1,9 @@
 /*
  * conn_int.h - the inside of a connection, shared by the files that drive
  * its session: conn.c (life cycle, the one wait), conn_auth.c
- * (authentication) and call.c (calls).  Nothing else includes it.
+ * (authentication) and call.c (calls), and jump.c and pump.c (through
+ * jump_int.h), whose pump threads drive the sessions of jump hosts.
+ * Nothing else includes it.
  */
 #ifndef DX_CONN_INT_H
 #define DX_CONN_INT_H
@@ -13,6 +15,7 @@
 #include "conn.h"
 #include "fmt.h"
 #include "identity.h"
+#include "jump.h"
 #include "knownhosts.h"
 
 #define DX_CONN_EXPIRED		1	/* dx_conn_wait(): the phase budget is spent */
@@ -24,6 +27,7 @@ struct dx_conn_shared {
 	char			*hk_algs;	/* ",alg,alg," libssh2 supports */
 	struct dx_kh_store	*kh;		/* known_hosts files, read once */
 	struct dx_identities	 ids;		/* identity files read once */
+	struct dx_jump_reg	*jumps;		/* the jump sessions (jump.h) */
 };
 
 struct dx_conn {

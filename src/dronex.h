@@ -568,6 +568,14 @@ struct dx_target {
 	int		 server_alive_count_max; /* keepalives unanswered before the
 					   connection is lost (resolve: 3) */
 	struct dx_origin from[DX_SET_COUNT];
+	/*
+	 * The jump chain (dx_target_resolve_hops()), outermost first: hops[0]
+	 * is reached over TCP, each next one through the one before, the
+	 * drone through the last.  Owned; NULL and 0 without a jump.  A hop's
+	 * own hops are always NULL: its chain is part of this one.
+	 */
+	struct dx_target *hops;
+	size_t		 nhops;
 	/* ssh_config options that applied to the drone but dronex ignores. */
 	struct dx_ignored *ignored;
 	size_t		 nignored;
@@ -641,6 +649,23 @@ int	dx_target_resolve(struct dx_target *t, const struct dx_inventory *inv,
 	    const struct dx_drone *d, const struct dx_sshconf *sshconf,
 	    const struct dx_target_cli *cli, struct dx_err *err);
 void	dx_target_release(struct dx_target *);
+/*
+ * Resolves t's jump (a drone's name or [user@]host[:port]; a comma
+ * separated chain from ssh_config's ProxyJump) into t->hops, each hop with
+ * its own settings: an inventory drone's name gives that drone's target
+ * (and its own jump, followed first), anything else an ad-hoc drone of
+ * inv resolved by dx_target_resolve() (inventory defaults apply, not
+ * their jump).  cli applies to hops without its user and port (-l and
+ * --port are the destination's).  In a chain "a,b" only a's own jump is
+ * followed: b is reached through a, as with ssh -J a,b.  A no-op without
+ * a jump.  Returns 0, or -1 with err set (DX_USAGE: a malformed element,
+ * a chain that loops or is longer than 8 hops; DX_INTERNAL) and t's hops
+ * left empty.  Call it after dx_target_resolve(), before any connection;
+ * dx_target_release() frees the hops.
+ */
+int	dx_target_resolve_hops(struct dx_target *t, const struct dx_inventory *inv,
+	    const struct dx_sshconf *sshconf, const struct dx_target_cli *cli,
+	    struct dx_err *err);
 
 
 /*
@@ -679,8 +704,8 @@ void	dx_jobs_release(struct dx_jobs *);
  * every job's drone must then be a const struct dx_target * (above, as
  * dx_jobs_build() sets it): the connection reads its settings only from
  * the target.  The options below are the run's, the same for every call.
- * A target with a jump fails with kind DX_NETWORK: jump hosts are not
- * supported yet.
+ * A target with hops (dx_target_resolve_hops()) is reached through them:
+ * drones behind the same chain share one session to each jump host.
  *
  * Ownership: dx_ssh_new() copies the options struct, not what it points
  * to: stdin_data is borrowed and must outlive the dx_ssh.  The caller

@@ -40,7 +40,9 @@ src_libdronex_core_la_SOURCES = \
 	src/ssh_exec.c src/ssh_exec.h \
 	src/spool.c src/spool.h src/spool_int.h src/spool_lock.c src/spool_journal.c \
 	src/request.c src/request.h \
-	src/pool.c src/pool.h src/throttle.c src/throttle.h
+	src/pool.c src/pool.h src/throttle.c src/throttle.h \
+	src/hops.c src/hops.h \
+	src/jump.c src/jump.h src/jump_int.h src/pump.c
 
 # The installed libdronex (shared and static), made of the same objects.
 # The shared one exports exactly the functions dronex.h declares, listed in

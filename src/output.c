@@ -498,6 +498,25 @@ out:
 	return rc;
 }
 
+/* [{"name", "host", "port", "user"}, ...]: t's hops; NULL when OOM. */
+static json_t *
+out_chain(const struct dx_target *t)
+{
+	json_t *a = json_array(), *h;
+
+	for (size_t i = 0; a != NULL && i < t->nhops; i++) {
+		h = json_pack("{s:o, s:o, s:i, s:o}",
+		    "name", dx_json_text(t->hops[i].name),
+		    "host", dx_json_text(t->hops[i].host),
+		    "port", t->hops[i].port, "user", dx_json_text(t->hops[i].user));
+		if (h == NULL || json_array_append_new(a, h) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 int
 dx_out_explain(FILE *f, const struct dx_target *t, bool pretty,
     struct dx_err *err)
@@ -516,6 +535,10 @@ dx_out_explain(FILE *f, const struct dx_target *t, bool pretty,
 		    "source", dx_source_name(from->src),
 		    "where", from->where[0] ? dx_json_text(from->where) : json_null());
 		if (o == NULL || json_array_append_new(arr, o) == -1)
+			goto oom;
+		/* The jump chain as resolved (hops.c), outermost hop first. */
+		if (s == DX_SET_JUMP && t->nhops > 0 &&
+		    json_object_set_new(o, "chain", out_chain(t)) == -1)
 			goto oom;
 	}
 	/* ssh_config options that applied and dronex does not honour. */

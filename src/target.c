@@ -90,6 +90,9 @@ dx_target_release(struct dx_target *t)
 	tgt_free_list(t->known_hosts, t->nknown_hosts);
 	tgt_free_list(t->global_known_hosts, t->nglobal_known_hosts);
 	free(t->jump);
+	for (size_t i = 0; i < t->nhops; i++)
+		dx_target_release(&t->hops[i]);
+	free(t->hops);
 	for (size_t i = 0; i < t->nignored; i++) {
 		free(t->ignored[i].keyword);
 		free(t->ignored[i].value);

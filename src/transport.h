@@ -1,6 +1,6 @@
 /*
- * transport.h - the byte stream an SSH connection runs over: a TCP socket
- * today, a jump host's channel in the next issue.
+ * transport.h - the byte stream an SSH connection runs over: a TCP socket,
+ * or one end of a socketpair relayed to a jump host's channel (jump.h).
  *
  * A transport is one connected, non-blocking, close-on-exec stream
  * descriptor.  conn.c hands it to libssh2 and polls it; nothing above
@@ -28,7 +28,7 @@
  * host on the outer owner's thread and need a second wait loop that polls
  * the outer socket for the inner session.  The measured price of the pair
  * is small (50 drones through one jump: 0.12 s of client CPU against 0.09 s
- * direct, about 37 MB/s of bulk data).  The next issue adds only the pump.
+ * direct, about 37 MB/s of bulk data).  The pump is jump.c.
  *
  * A dx_transport lives in the caller's storage (_init); the descriptor in
  * it is the transport's own until dx_transport_close(), or until a

@@ -14,6 +14,8 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_exec \
 	tests/integration/test_connect \
 	tests/integration/test_connection_lost \
+	tests/integration/test_jump \
+	tests/integration/test_jump_lib \
 	tests/integration/test_hostkey \
 	tests/integration/test_auth \
 	tests/integration/test_agent \
@@ -61,6 +63,12 @@ tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connect_SOURCES = tests/integration/test_connect.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connect_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connect_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_jump_lib_SOURCES = tests/integration/test_jump_lib.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_jump_lib_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_jump_lib_LDADD = $(DX_LIBS) $(DX_INTEGRATION_LDADD)
+tests_integration_test_jump_SOURCES = tests/integration/test_jump.c $(DX_INTEGRATION_SOURCES)
+tests_integration_test_jump_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_jump_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_connection_lost_SOURCES = tests/integration/test_connection_lost.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_connection_lost_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_connection_lost_LDADD = $(DX_INTEGRATION_LDADD)

@@ -5,6 +5,7 @@ DX_UNIT_TESTS = \
 	tests/unit/test_inventory \
 	tests/unit/test_select \
 	tests/unit/test_target \
+	tests/unit/test_hops \
 	tests/unit/test_sshconf \
 	tests/unit/test_jobs \
 	tests/unit/test_knownhosts \
@@ -35,6 +36,8 @@ tests_unit_test_sshconf_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_sshconf_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_target_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_target_LDADD = $(DX_UNIT_LDADD)
+tests_unit_test_hops_CFLAGS = $(DX_UNIT_CFLAGS)
+tests_unit_test_hops_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_jobs_CFLAGS = $(DX_UNIT_CFLAGS)
 tests_unit_test_jobs_LDADD = $(DX_UNIT_LDADD)
 tests_unit_test_knownhosts_CFLAGS = $(DX_UNIT_CFLAGS)
