@@ -41,6 +41,7 @@ DX_INTEGRATION_TESTS = \
 	tests/integration/test_scale \
 	tests/integration/test_serve \
 	tests/integration/test_serve_crash \
+	tests/integration/test_serve_ssh \
 	tests/integration/test_spool_cli \
 	tests/integration/test_spool_serve \
 	tests/integration/test_spool_attack
@@ -57,6 +58,9 @@ tests_integration_test_serve_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_serve_crash_SOURCES = tests/integration/test_serve_crash.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
 tests_integration_test_serve_crash_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_serve_crash_LDADD = $(DX_INTEGRATION_LDADD)
+tests_integration_test_serve_ssh_SOURCES = tests/integration/test_serve_ssh.c tests/integration/serve_util.h $(DX_INTEGRATION_SOURCES)
+tests_integration_test_serve_ssh_CFLAGS = $(DX_INTEGRATION_CFLAGS)
+tests_integration_test_serve_ssh_LDADD = $(DX_INTEGRATION_LDADD)
 tests_integration_test_exec_SOURCES = tests/integration/test_exec.c $(DX_INTEGRATION_SOURCES)
 tests_integration_test_exec_CFLAGS = $(DX_INTEGRATION_CFLAGS)
 tests_integration_test_exec_LDADD = $(DX_INTEGRATION_LDADD)
