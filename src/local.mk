@@ -62,7 +62,7 @@ pkgconfig_DATA += dronex.pc
 EXTRA_DIST += dronex.pc.in
 
 bin_PROGRAMS += src/dronex
-src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_exec.c \
+src_dronex_SOURCES = src/main.c src/cli.c src/cli.h src/cli_int.h src/cli_resolve.c src/cli_exec.c \
 	src/cli_list.c src/cli_merge.c \
 	src/cli_spool.c src/cli_spool_int.h src/cli_spool_out.c src/cli_spool_ctl.c \
 	src/cli_serve.c src/serve.h src/serve_intake.c src/serve_sched.c src/serve_journal.c \
