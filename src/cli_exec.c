@@ -41,9 +41,10 @@
 /*
  * --stdin FILE|-: the bytes, read once, that every call gets on its
  * standard input.  "-" may be a pipe, a FIFO or a terminal: the user asked
- * for it.  More than CLI_MAX_STDIN is refused rather than cut.
+ * for it.  More than CLI_MAX_STDIN is refused rather than cut.  exec and
+ * submit read it through this.
  */
-static int
+int
 cli_read_stdin(const char *path, char **data, size_t *len)
 {
 	const char *name = strcmp(path, "-") == 0 ? "standard input" : path;

@@ -113,6 +113,8 @@ int	cli_select(const struct cli_opts *, const struct dx_inventory *,
 /* Releases and frees n targets (NULL: nothing). */
 void	cli_targets_free(struct dx_target *, size_t n);
 int	cli_exec(int argc, char **argv);
+/* --stdin FILE|- read whole into *data (the caller frees it); 0, or -1 (printed). */
+int	cli_read_stdin(const char *path, char **data, size_t *len);
 int	cli_list(int argc, char **argv);
 int	cli_merge(int argc, char **argv);
 /* submit, wait, abort, status, pause, resume, resize, priority. */

@@ -360,65 +360,6 @@ spool_sets(const char *opt, const char *const *specs, size_t n, char ***out,
 	return 0;
 }
 
-/* --stdin FILE|-: read whole, at most CLI_MAX_STDIN bytes. */
-static int
-spool_read_stdin(const char *path, unsigned char **data, size_t *len)
-{
-	const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
-	size_t n = 0, cap = 65536;
-	unsigned char *buf, *nb;
-	int fd = STDIN_FILENO;
-	ssize_t r;
-
-	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		cli_fail("option '--stdin': cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	if ((buf = malloc(cap)) == NULL)
-		goto oom;
-	for (;;) {
-		if (n == cap) {
-			if (cap > CLI_MAX_STDIN) {
-				cli_fail("option '--stdin': %s is larger than %zu MiB", name,
-				    CLI_MAX_STDIN >> 20);
-				goto fail;
-			}
-			cap *= 2;
-			if ((nb = realloc(buf, cap)) == NULL)
-				goto oom;
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			cli_fail("option '--stdin': cannot read %s: %s", name,
-			    strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > CLI_MAX_STDIN) {
-		cli_fail("option '--stdin': %s is larger than %zu MiB", name,
-		    CLI_MAX_STDIN >> 20);
-		goto fail;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	*data = buf;
-	*len = n;
-	return 0;
-oom:
-	cli_fail("out of memory reading %s", name);
-fail:
-	if (fd != STDIN_FILENO)
-		close(fd);
-	free(buf);
-	return -1;
-}
-
 static int
 spool_submit(int argc, char **argv)
 {
@@ -489,7 +430,7 @@ spool_submit(int argc, char **argv)
 	req.opts.port_given = o.port != 0;
 	req.opts.port = o.port;
 	if (o.stdin_path != NULL) {
-		if (spool_read_stdin(o.stdin_path, &req.opts.stdin_data,
+		if (cli_read_stdin(o.stdin_path, (char **)&req.opts.stdin_data,
 		    &req.opts.stdin_len) == -1)
 			goto out;
 		req.opts.stdin_given = true;
