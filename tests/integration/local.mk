@@ -218,3 +218,8 @@ endif
 # when systemd is installed.
 TESTS += tests/integration/test_serve_unit.sh
 EXTRA_DIST += tests/integration/test_serve_unit.sh
+
+# status --format prometheus scraped from the real node_exporter's textfile
+# collector (Debian's prometheus-node-exporter; skipped without it).
+TESTS += tests/integration/test_serve_prometheus.sh
+EXTRA_DIST += tests/integration/test_serve_prometheus.sh
