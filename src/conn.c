@@ -786,3 +786,23 @@ dx_conn_keepalive(struct dx_conn *c, bool want_reply, struct dx_err *err)
 	c->ka_next = dx_now_ms() + (int64_t)next * 1000;
 	return 0;
 }
+
+void
+dx_conn_record(const struct dx_conn *c, struct dx_result *res)
+{
+	const char *s;
+
+	if ((s = dx_conn_kex(c)) != NULL) {
+		free(res->kex);
+		res->kex = strdup(s);
+	}
+	if ((s = dx_conn_hostkey_type(c)) != NULL) {
+		free(res->hostkey_type);
+		res->hostkey_type = strdup(s);
+	}
+	if ((s = dx_conn_hostkey_fingerprint(c)) != NULL) {
+		free(res->hostkey_fingerprint);
+		res->hostkey_fingerprint = strdup(s);
+	}
+	res->hostkey_checked = dx_conn_hostkey_checked(c);
+}

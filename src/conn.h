@@ -118,6 +118,12 @@ const char	*dx_conn_hostkey_type(const struct dx_conn *);
 const char	*dx_conn_hostkey_fingerprint(const struct dx_conn *);
 /* True when the key was checked against known_hosts (policy not off). */
 bool		 dx_conn_hostkey_checked(const struct dx_conn *);
+/*
+ * What the connection learnt (kex, host key type and fingerprint, whether
+ * the key was checked) into a drone's result, for the executors; a value
+ * not learnt leaves an earlier attempt's in place.
+ */
+void		 dx_conn_record(const struct dx_conn *, struct dx_result *);
 /* The server as messages name it: "host", or "[host]:port" off port 22. */
 const char	*dx_conn_label(const struct dx_conn *);
 

@@ -13,11 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostset.h"
+#include "queue_error.h"
 #include "result.h"
 #include "serve.h"
-
-#define SERVE_ERROR_NAMES_MAX	160
 
 static enum dx_status
 doc_status(json_t *obj)
@@ -33,85 +31,31 @@ doc_status(json_t *obj)
 	return DX_ST_FAILED;
 }
 
-static const char *
-doc_kind(json_t *obj)
-{
-	const char *k = json_string_value(json_object_get(
-	    json_object_get(obj, "error"), "kind"));
-
-	return k != NULL ? k : "";
-}
-
-/* "F of N drones failed, S skipped: NAMES (kind), ..." or NULL. */
+/*
+ * The consolidated error of the drones' objects, through the one builder
+ * exec's queue and merge use (queue_error.h), or NULL.
+ */
 static char *
 doc_error(const char *const *names, json_t *const *objs, size_t n)
 {
-	size_t failed = 0, skipped = 0, omitted, k;
-	const char **group = NULL, *drones;
-	bool *seen = NULL, first = true;
-	char *s = NULL, *fold;
-	size_t len = 0;
-	FILE *m;
+	struct dx_error_entry *v;
+	char *s;
 
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		enum dx_status st = doc_status(objs[i]);
+		const char *k = json_string_value(json_object_get(
+		    json_object_get(objs[i], "error"), "kind"));
 
-		failed += st == DX_ST_FAILED;
-		skipped += st == DX_ST_SKIPPED;
+		v[i].name = names[i];
+		v[i].status = doc_status(objs[i]);
+		if (k == NULL)
+			v[i].kind = DX_OK;	/* "(skipped)" with no kind */
+		else if (dx_kind_parse(k, &v[i].kind) == -1)
+			v[i].kind = DX_INTERNAL;
 	}
-	if (failed + skipped == 0)
-		return NULL;
-	if ((group = calloc(n + 1, sizeof(*group))) == NULL ||
-	    (seen = calloc(n + 1, sizeof(*seen))) == NULL ||
-	    (m = open_memstream(&s, &len)) == NULL) {
-		free(group);
-		free(seen);
-		return NULL;
-	}
-	drones = n == 1 ? "drone" : "drones";
-	if (failed > 0 && skipped > 0)
-		fprintf(m, "%zu of %zu %s failed, %zu skipped: ", failed, n,
-		    drones, skipped);
-	else
-		fprintf(m, "%zu of %zu %s %s: ", failed + skipped, n, drones,
-		    failed > 0 ? "failed" : "skipped");
-	/* One group per (status, kind), in the order of its first drone. */
-	for (size_t i = 0; i < n; i++) {
-		enum dx_status st = doc_status(objs[i]);
-		const char *kind = doc_kind(objs[i]);
-
-		if (seen[i] || st == DX_ST_OK)
-			continue;
-		k = 0;
-		for (size_t j = i; j < n; j++)
-			if (!seen[j] && doc_status(objs[j]) == st &&
-			    strcmp(doc_kind(objs[j]), kind) == 0) {
-				seen[j] = true;
-				group[k++] = names[j];
-			}
-		if (!first)
-			fputs(", ", m);
-		first = false;
-		omitted = 0;
-		if ((fold = dx_hostset_fold_max(group, k, SERVE_ERROR_NAMES_MAX,
-		    &omitted)) != NULL) {
-			fputs(fold, m);
-			free(fold);
-		}
-		if (omitted > 0)
-			fprintf(m, " and %zu more", omitted);
-		if (st == DX_ST_SKIPPED)
-			fprintf(m, kind[0] == '\0' ? " (skipped)" : " (skipped: %s)",
-			    kind);
-		else
-			fprintf(m, " (%s)", kind);
-	}
-	free(group);
-	free(seen);
-	if (fclose(m) != 0) {
-		free(s);
-		return NULL;
-	}
+	s = dx_error_line(v, n);
+	free(v);
 	return s;
 }
 

@@ -354,26 +354,6 @@ sched_give(struct serve *s, struct dx_conn *c)
 	dx_conn_free(c);
 }
 
-static void
-sched_record(const struct dx_conn *c, struct dx_result *res)
-{
-	const char *v;
-
-	if ((v = dx_conn_kex(c)) != NULL) {
-		free(res->kex);
-		res->kex = strdup(v);
-	}
-	if ((v = dx_conn_hostkey_type(c)) != NULL) {
-		free(res->hostkey_type);
-		res->hostkey_type = strdup(v);
-	}
-	if ((v = dx_conn_hostkey_fingerprint(c)) != NULL) {
-		free(res->hostkey_fingerprint);
-		res->hostkey_fingerprint = strdup(v);
-	}
-	res->hostkey_checked = dx_conn_hostkey_checked(c);
-}
-
 static bool
 sched_retryable(enum dx_kind k)
 {
@@ -461,7 +441,7 @@ serve_exec(void *arg, const struct dx_job *job, const struct dx_ctl *qctl,
 		res->error = err;
 		return;
 	}
-	sched_record(c, res);
+	dx_conn_record(c, res);
 	for (size_t i = 0; i < j->ncalls; i++) {
 		struct dx_call_result *call;
 		int rc;

@@ -67,27 +67,6 @@ dx_ssh_free(struct dx_ssh *ssh)
 	free(ssh);
 }
 
-/* What the connection learnt, into the result (an earlier attempt's stays). */
-static void
-ssh_record(const struct dx_conn *c, struct dx_result *res)
-{
-	const char *s;
-
-	if ((s = dx_conn_kex(c)) != NULL) {
-		free(res->kex);
-		res->kex = strdup(s);
-	}
-	if ((s = dx_conn_hostkey_type(c)) != NULL) {
-		free(res->hostkey_type);
-		res->hostkey_type = strdup(s);
-	}
-	if ((s = dx_conn_hostkey_fingerprint(c)) != NULL) {
-		free(res->hostkey_fingerprint);
-		res->hostkey_fingerprint = strdup(s);
-	}
-	res->hostkey_checked = dx_conn_hostkey_checked(c);
-}
-
 void
 dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
     struct dx_result *res)
@@ -112,7 +91,7 @@ dx_ssh_exec(void *arg, const struct dx_job *job, const struct dx_ctl *ctl,
 		goto out;
 	attached = true;
 	rc = dx_conn_open(c, ctl, &err);
-	ssh_record(c, res);
+	dx_conn_record(c, res);
 	if (rc == -1)
 		goto out;
 	for (size_t i = 0; i < job->ncalls; i++) {
