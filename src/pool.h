@@ -57,6 +57,10 @@ struct dx_pool_opts {
 	int64_t		 idle_timeout_ms;   /* close idle sessions after; 0 = never */
 	int		 throttle_failures; /* K connect failures ...; 0 = off */
 	int64_t		 throttle_window_ms; /* ... within this window */
+	int64_t		 reopen_delay_ms;   /* a session dead while idle is
+					       re-opened in the background
+					       this long after: 0 = 500 ms,
+					       < 0 = never */
 };
 
 #define DX_POOL_IDLE_TIMEOUT_MS		300000	/* --idle-timeout 300 */
@@ -105,6 +109,9 @@ struct dx_pool_stats {
 	size_t		 warm;		/* open and idle */
 	size_t		 busy;		/* taken */
 	size_t		 max;		/* the limit; 0 = none */
+	size_t		 reopening;	/* a background re-open in flight */
+	size_t		 reopened;	/* background re-opens that worked */
+	size_t		 reopen_failed;	/* ... that failed (drone left closed) */
 };
 void		 dx_pool_stats(struct dx_pool *, struct dx_pool_stats *);
 /*
