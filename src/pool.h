@@ -28,6 +28,15 @@
  * host key again (dx_conn_open()): a changed key refuses the drone with
  * DX_HOSTKEY_MISMATCH.
  *
+ * Background re-open (pool_reopen.c): a session that died while idle (a
+ * hang-up seen by the pool's thread, a failed idle keepalive; not one
+ * closed by the idle timeout, the limit or a forget) is opened again
+ * reopen_delay_ms after its death by one re-opener thread, in FIFO
+ * order, ONE attempt per death, host key checked again.  A failure
+ * leaves the drone closed (the next take opens it) and does not count
+ * for throttling.  A take waits for an open in flight; forget and free
+ * cut it.  The open in flight counts toward max_sessions.
+ *
  * Throttling: a drone whose connection failed throttle_failures times
  * within throttle_window_ms (kinds resolve, connect_refused,
  * connect_timeout, network, handshake, and connection_lost during the
