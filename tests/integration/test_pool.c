@@ -629,6 +629,49 @@ Test(pool, a_forget_or_free_cuts_a_background_reopen_in_flight,
 	tp_sshd_thaw_kill(&s);
 }
 
+static void *
+tp_thaw_later(void *arg)
+{
+	struct tp_sshd *s = arg;
+
+	tp_sleep_ms(1000);
+	kill(s->pid, SIGCONT);
+	return NULL;
+}
+
+Test(pool, a_take_during_a_background_reopen_waits_and_gets_that_session,
+    .timeout = 90)
+{
+	struct dx_conn_shared *sh;
+	struct tp_sshd s = { .port = 0 };
+	struct tp_target tt;
+	struct dx_pool *p;
+	struct dx_err err;
+	struct dx_conn *c;
+	pthread_t th;
+
+	tp_sshd_start(&s, "host_ed25519");
+	tp_target(&tt, &s, "web-01", s.port);
+	tt.t.connect_timeout_ms = 30000;
+	p = tp_pool_reopen(&sh, 5, 100);
+	tp_use(p, &tt.t);
+	tp_sshd_kill(&s);
+	tp_sshd_restart_frozen(&s);
+	TP_WAIT_STAT(p, reopening, 1, 20000);
+	cr_assert_eq(pthread_create(&th, NULL, tp_thaw_later, &s), 0);
+	dx_err_clear(&err);
+	c = dx_pool_take(p, &tt.t, &tp_ctl, &err);
+	cr_assert_not_null(c, "%s: %s", dx_kind_name(err.kind), err.msg);
+	pthread_join(th, NULL);
+	cr_assert_eq(tp_stats(p).reopened, 1, "the take got the re-opened one");
+	tp_call(c, "echo warm", "warm\n");
+	dx_pool_give(p, c);
+	cr_assert_eq(tp_sshd_accepted(&s), 2, "no second session");
+	dx_pool_free(p);
+	dx_conn_shared_free(sh);
+	tp_sshd_kill(&s);
+}
+
 struct tp_cooled {
 	int		 n, failures;
 	int64_t		 until;
