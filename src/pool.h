@@ -68,7 +68,7 @@ struct dx_pool_opts {
 	int64_t		 throttle_window_ms; /* ... within this window */
 	int64_t		 reopen_delay_ms;   /* a session dead while idle is
 					       re-opened in the background
-					       this long after: 0 = 500 ms,
+					       this long after: 0 = 150 ms,
 					       < 0 = never */
 };
 

@@ -32,7 +32,7 @@
 
 #include "pool_int.h"
 
-#define POOL_REOPEN_DELAY_MS	500	/* after a death, before the attempt */
+#define POOL_REOPEN_DELAY_MS	150	/* after a death, before the attempt */
 #define POOL_REOPEN_BUDGET_MS	60000	/* the open's deadline, at most */
 
 int
