@@ -40,7 +40,7 @@ src_libdronex_core_la_SOURCES = \
 	src/ssh_exec.c src/ssh_exec.h \
 	src/spool.c src/spool.h src/spool_int.h src/spool_lock.c src/spool_journal.c \
 	src/request.c src/request.h \
-	src/pool.c src/pool.h src/throttle.c src/throttle.h \
+	src/pool.c src/pool.h src/pool_int.h src/pool_reopen.c src/throttle.c src/throttle.h \
 	src/hops.c src/hops.h \
 	src/jump.c src/jump.h src/jump_int.h src/pump.c
 

@@ -57,50 +57,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
-#include "throttle.h"
+#include "pool_int.h"
 
 #define POOL_KA_SLACK_MS	1000	/* keepalives due this soon: same wake */
 #define POOL_POLL_MAX_MS	60000	/* longest single poll, for sanity */
 #define POOL_EVENTS_MAX		64	/* epoll events taken per wait */
 #define POOL_DEAD_EVENTS	(POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)
 
-enum pool_state {
-	POOL_CLOSED = 0,
-	POOL_IDLE,
-	POOL_BUSY,
-	POOL_KEEPALIVE
-};
-
-struct pool_entry {
-	char			*name;		/* owned; the key */
-	struct dx_conn		*c;		/* lock; NULL when closed */
-	enum pool_state		 state;		/* lock */
-	bool			 stale;		/* lock; forgotten while busy */
-	struct pool_entry	*prev, *next;	/* lock; the idle list */
-	int			 fd;		/* lock; c's descriptor while idle */
-	int64_t			 idle_since;	/* lock; monotonic ms */
-	int64_t			 ka_due;	/* lock; 0: no keepalives */
-	struct dx_throttle	 th;		/* lock */
-};
-
-struct dx_pool {
-	struct dx_conn_shared	*shared;	/* read-only */
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* an entry stopped being busy */
-	struct dx_pool_opts	 opts;		/* lock (max_sessions) */
-	struct pool_entry      **tab;		/* lock; open addressing by name */
-	size_t			 tabsize;	/* lock; a power of two */
-	size_t			 nent;		/* lock */
-	struct pool_entry	*lru, *mru;	/* lock; idle list ends */
-	size_t			 nwarm, nbusy;	/* lock */
-	bool			 woken;		/* lock; eventfd written, not read */
-	int64_t			 sleep_until;	/* lock; when the thread's wait ends */
-	bool			 stop;		/* lock */
-	int			 efd;		/* the thread's wake-up */
-	int			 epfd;		/* the idle sockets (and efd) */
-	pthread_t		 thread;
-};
 
 static uint64_t
 pool_hash(const char *s)
@@ -222,8 +185,7 @@ pool_unidle(struct dx_pool *p, struct pool_entry *e)
 	return c;
 }
 
-/* Closes and frees a connection nobody else can reach; lock not held. */
-static void
+void
 pool_close(struct dx_conn *c)
 {
 	if (c == NULL)
@@ -246,12 +208,11 @@ pool_lru_idle(struct dx_pool *p)
 	return e;
 }
 
-/* True when a new session would go over the limit; lock held. */
-static bool
+bool
 pool_full(const struct dx_pool *p, size_t extra)
 {
 	return p->opts.max_sessions != 0 &&
-	    p->nwarm + p->nbusy + extra > p->opts.max_sessions;
+	    p->nwarm + p->nbusy + p->nreopen + extra > p->opts.max_sessions;
 }
 
 /* A wall-clock time for monotonic ms mono (now: dx_now_ms()). */
@@ -356,6 +317,7 @@ pool_scan(struct dx_pool *p, const struct epoll_event *ev, int nev,
 		    !pool_hung_up(e->fd))
 			continue;
 		c = pool_unidle(p, e);
+		pool_reopen_queue(p, e, dx_conn_target(c));	/* died idle */
 		if (pool_list_add(dead, c) == -1)
 			pool_close(c);	/* out of memory: close it here */
 	}
@@ -447,6 +409,7 @@ pool_main(void *arg)
 				if (ka.n <= okcap && !ok[i]) {
 					struct dx_conn *c = pool_unidle(p, e);
 
+					pool_reopen_queue(p, e, dx_conn_target(c));
 					if (pool_list_add(&dead, c) == -1)
 						pool_close(c);
 				}
@@ -497,7 +460,13 @@ dx_pool_new(const struct dx_pool_opts *opts, struct dx_conn_shared *shared,
 		pthread_mutex_destroy(&p->lock);
 		goto oom_fd;
 	}
+	if (pool_reopen_init(p) == -1) {
+		pthread_cond_destroy(&p->cond);
+		pthread_mutex_destroy(&p->lock);
+		goto oom_fd;
+	}
 	if (pthread_create(&p->thread, NULL, pool_main, p) != 0) {
+		pool_reopen_fini(p);
 		pthread_cond_destroy(&p->cond);
 		pthread_mutex_destroy(&p->lock);
 		dx_err_set(err, DX_INTERNAL, "cannot start the session pool's "
@@ -526,8 +495,10 @@ dx_pool_free(struct dx_pool *p)
 	p->stop = true;
 	p->woken = false;
 	pool_wake(p, 0);
+	pool_reopen_stop(p);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
+	pool_reopen_fini(p);	/* after: the pool's thread starts it */
 	for (size_t i = 0; i < p->tabsize; i++) {
 		struct pool_entry *e = p->tab[i];
 
@@ -630,7 +601,8 @@ dx_pool_take(struct dx_pool *p, const struct dx_target *t,
 		    "to '%s'", t->name);
 		return NULL;
 	}
-	while (e->state == POOL_BUSY || e->state == POOL_KEEPALIVE)
+	while (e->state == POOL_BUSY || e->state == POOL_KEEPALIVE ||
+	    e->state == POOL_REOPEN)
 		pthread_cond_wait(&p->cond, &p->lock);
 	now = dx_now_ms();
 	if ((until = dx_throttle_until(&e->th, p->opts.throttle_failures,
@@ -644,6 +616,7 @@ dx_pool_take(struct dx_pool *p, const struct dx_target *t,
 		return NULL;
 	}
 	e->stale = false;
+	pool_reopen_dequeue(p, e);	/* this take opens it, if closed */
 	if (pool_reserve(p, e, t, &warm, &evict, &old, err) == -1) {
 		pthread_mutex_unlock(&p->lock);
 		pool_close(evict);
@@ -677,6 +650,38 @@ fail:
 	return NULL;
 }
 
+int
+pool_park(struct dx_pool *p, struct pool_entry *e, int fd)
+{
+	const struct dx_target *t = dx_conn_target(e->c);
+	int64_t by;
+
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &(struct epoll_event){
+	    .events = EPOLLRDHUP, .data.ptr = e }) == -1)
+		return -1;
+	e->state = POOL_IDLE;
+	e->fd = fd;
+	e->idle_since = dx_now_ms();
+	e->ka_due = t->keepalive_s > 0 ?
+	    e->idle_since + (int64_t)t->keepalive_s * 1000 : 0;
+	e->prev = p->mru;
+	e->next = NULL;
+	if (p->mru != NULL)
+		p->mru->next = e;
+	else
+		p->lru = e;
+	p->mru = e;
+	p->nwarm++;
+	by = e->idle_since + POOL_POLL_MAX_MS;
+	if (e->ka_due != 0 && e->ka_due < by)
+		by = e->ka_due;
+	if (p->opts.idle_timeout_ms > 0 &&
+	    e->idle_since + p->opts.idle_timeout_ms < by)
+		by = e->idle_since + p->opts.idle_timeout_ms;
+	pool_wake(p, by);
+	return 0;
+}
+
 void
 dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 {
@@ -684,7 +689,6 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 	struct pool_entry *e;
 	bool keep = dx_conn_healthy(c);
 	int fd = dx_conn_fd(c);
-	int64_t by;
 
 	if (!keep)
 		dx_conn_close(c, NULL);
@@ -697,29 +701,7 @@ dx_pool_give(struct dx_pool *p, struct dx_conn *c)
 		return;
 	}
 	p->nbusy--;
-	if (keep && !e->stale && !pool_full(p, 1) &&
-	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &(struct epoll_event){
-	    .events = EPOLLRDHUP, .data.ptr = e }) == 0) {
-		e->state = POOL_IDLE;
-		e->fd = fd;
-		e->idle_since = dx_now_ms();
-		e->ka_due = t->keepalive_s > 0 ?
-		    e->idle_since + (int64_t)t->keepalive_s * 1000 : 0;
-		e->prev = p->mru;
-		e->next = NULL;
-		if (p->mru != NULL)
-			p->mru->next = e;
-		else
-			p->lru = e;
-		p->mru = e;
-		p->nwarm++;
-		by = e->idle_since + POOL_POLL_MAX_MS;
-		if (e->ka_due != 0 && e->ka_due < by)
-			by = e->ka_due;
-		if (p->opts.idle_timeout_ms > 0 &&
-		    e->idle_since + p->opts.idle_timeout_ms < by)
-			by = e->idle_since + p->opts.idle_timeout_ms;
-		pool_wake(p, by);
+	if (keep && !e->stale && !pool_full(p, 1) && pool_park(p, e, fd) == 0) {
 		c = NULL;
 	} else {
 		e->state = POOL_CLOSED;
@@ -739,9 +721,19 @@ dx_pool_forget(struct dx_pool *p, const char *name)
 
 	pthread_mutex_lock(&p->lock);
 	if ((e = pool_find(p, name)) != NULL) {
-		/* A keepalive in flight: wait for it, it is short. */
-		while (e->state == POOL_KEEPALIVE)
+		/*
+		 * A keepalive in flight: wait for it, it is short.  A
+		 * background open: cut it (stale: dropped) and wait, since
+		 * the target may go once this returns.
+		 */
+		pool_reopen_dequeue(p, e);
+		while (e->state == POOL_KEEPALIVE || e->state == POOL_REOPEN) {
+			if (e->state == POOL_REOPEN) {
+				e->stale = true;
+				pool_reopen_abort(p);
+			}
 			pthread_cond_wait(&p->cond, &p->lock);
+		}
 		if (e->state == POOL_IDLE)
 			c = pool_unidle(p, e);
 		else if (e->state == POOL_BUSY)
@@ -787,6 +779,9 @@ dx_pool_stats(struct dx_pool *p, struct dx_pool_stats *st)
 	st->warm = p->nwarm;
 	st->busy = p->nbusy;
 	st->max = p->opts.max_sessions;
+	st->reopening = p->nreopen;
+	st->reopened = p->reopened;
+	st->reopen_failed = p->reopen_failed;
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -28,6 +28,15 @@
  * host key again (dx_conn_open()): a changed key refuses the drone with
  * DX_HOSTKEY_MISMATCH.
  *
+ * Background re-open (pool_reopen.c): a session that died while idle (a
+ * hang-up seen by the pool's thread, a failed idle keepalive; not one
+ * closed by the idle timeout, the limit or a forget) is opened again
+ * reopen_delay_ms after its death by one re-opener thread, in FIFO
+ * order, ONE attempt per death, host key checked again.  A failure
+ * leaves the drone closed (the next take opens it) and does not count
+ * for throttling.  A take waits for an open in flight; forget and free
+ * cut it.  The open in flight counts toward max_sessions.
+ *
  * Throttling: a drone whose connection failed throttle_failures times
  * within throttle_window_ms (kinds resolve, connect_refused,
  * connect_timeout, network, handshake, and connection_lost during the
@@ -57,6 +66,10 @@ struct dx_pool_opts {
 	int64_t		 idle_timeout_ms;   /* close idle sessions after; 0 = never */
 	int		 throttle_failures; /* K connect failures ...; 0 = off */
 	int64_t		 throttle_window_ms; /* ... within this window */
+	int64_t		 reopen_delay_ms;   /* a session dead while idle is
+					       re-opened in the background
+					       this long after: 0 = 150 ms,
+					       < 0 = never */
 };
 
 #define DX_POOL_IDLE_TIMEOUT_MS		300000	/* --idle-timeout 300 */
@@ -105,6 +118,9 @@ struct dx_pool_stats {
 	size_t		 warm;		/* open and idle */
 	size_t		 busy;		/* taken */
 	size_t		 max;		/* the limit; 0 = none */
+	size_t		 reopening;	/* a background re-open in flight */
+	size_t		 reopened;	/* background re-opens that worked */
+	size_t		 reopen_failed;	/* ... that failed (drone left closed) */
 };
 void		 dx_pool_stats(struct dx_pool *, struct dx_pool_stats *);
 /*

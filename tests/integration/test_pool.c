@@ -265,8 +265,11 @@ static struct dx_pool *
 tp_pool(struct dx_conn_shared **sh, size_t max, int64_t idle_ms, int k,
     int64_t window_ms)
 {
+	/* No background re-open here (the tests below that want it say so):
+	 * these tests count the takes' own logins. */
 	struct dx_pool_opts po = { .max_sessions = max, .idle_timeout_ms = idle_ms,
-	    .throttle_failures = k, .throttle_window_ms = window_ms };
+	    .throttle_failures = k, .throttle_window_ms = window_ms,
+	    .reopen_delay_ms = -1 };
 	struct dx_err err;
 	struct dx_pool *p;
 
@@ -452,6 +455,218 @@ Test(pool, refuses_a_drone_whose_host_key_changed_under_a_warm_session,
 		cr_assert_null(dx_pool_take(p, &tt.t, &tp_ctl, &err));
 		cr_assert_eq(err.kind, DX_HOSTKEY_MISMATCH);
 	}
+	dx_pool_free(p);
+	dx_conn_shared_free(sh);
+	tp_sshd_kill(&s);
+}
+
+/* A pool that re-opens dead idle sessions delay_ms after their death. */
+static struct dx_pool *
+tp_pool_reopen(struct dx_conn_shared **sh, int k, int64_t delay_ms)
+{
+	struct dx_pool_opts po = { .throttle_failures = k,
+	    .throttle_window_ms = 600000, .reopen_delay_ms = delay_ms };
+	struct dx_err err;
+	struct dx_pool *p;
+
+	dx_err_clear(&err);
+	cr_assert_eq(dx_global_init(&err), 0, "%s", err.msg);
+	cr_assert_not_null(*sh = dx_conn_shared_new(&err), "%s", err.msg);
+	cr_assert_not_null(p = dx_pool_new(&po, *sh, &err), "%s", err.msg);
+	return p;
+}
+
+/* Waits up to ms for *field of the pool's stats to reach want. */
+#define TP_WAIT_STAT(p, field, want, ms) do {				\
+	int64_t t0_ = dx_now_ms();					\
+	while (tp_stats(p).field != (want) && dx_now_ms() - t0_ < (ms))	\
+		tp_sleep_ms(10);					\
+	cr_assert_eq(tp_stats(p).field, (want), #field " = %zu, want %zu", \
+	    tp_stats(p).field, (size_t)(want));				\
+} while (0)
+
+Test(pool, reopens_a_session_that_died_idle_before_any_take, .timeout = 90)
+{
+	struct dx_conn_shared *sh;
+	struct tp_sshd s = { .port = 0 };
+	struct tp_target tt;
+	struct dx_pool *p;
+
+	tp_sshd_start(&s, "host_ed25519");
+	tp_target(&tt, &s, "web-01", s.port);
+	/* 2 s: room for the restart below on a loaded machine. */
+	p = tp_pool_reopen(&sh, 5, 2000);
+	tp_use(p, &tt.t);
+	cr_assert_eq(tp_sshd_accepted(&s), 1);
+	tp_sshd_kill(&s);
+	TP_WAIT_STAT(p, warm, 0, 10000);
+	tp_sshd_start(&s, "host_ed25519");
+	/* No take: the pool logs in again by itself, once. */
+	TP_WAIT_STAT(p, reopened, 1, 20000);
+	cr_assert_eq(tp_stats(p).warm, 1, "warm again without a take");
+	cr_assert_eq(tp_stats(p).reopen_failed, 0);
+	cr_assert_eq(tp_sshd_accepted(&s), 2, "one background login");
+	/* The first take after the restart is warm: no login of its own. */
+	tp_use(p, &tt.t);
+	tp_use(p, &tt.t);
+	cr_assert_eq(tp_sshd_accepted(&s), 2, "the takes found it warm");
+
+	/* The host key is checked again: a changed key is not re-opened,
+	 * and the take then says why. */
+	tp_sshd_kill(&s);
+	TP_WAIT_STAT(p, warm, 0, 10000);
+	tp_sshd_start(&s, "other_host_ed25519");
+	TP_WAIT_STAT(p, reopen_failed, 1, 20000);
+	cr_assert_eq(tp_stats(p).warm, 0);
+	{
+		struct dx_err err;
+
+		dx_err_clear(&err);
+		cr_assert_null(dx_pool_take(p, &tt.t, &tp_ctl, &err));
+		cr_assert_eq(err.kind, DX_HOSTKEY_MISMATCH, "%s: %s",
+		    dx_kind_name(err.kind), err.msg);
+	}
+	dx_pool_free(p);
+	dx_conn_shared_free(sh);
+	tp_sshd_kill(&s);
+}
+
+Test(pool, a_failed_background_reopen_is_not_throttled_nor_retried,
+    .timeout = 90)
+{
+	struct dx_conn_shared *sh;
+	struct tp_sshd s = { .port = 0 };
+	struct tp_target tt;
+	struct dx_pool *p;
+	struct dx_err err;
+
+	tp_sshd_start(&s, "host_ed25519");
+	tp_target(&tt, &s, "web-01", s.port);
+	/* Two counted failures cool the drone down. */
+	p = tp_pool_reopen(&sh, 2, 200);
+	tp_use(p, &tt.t);
+	tp_sshd_kill(&s);	/* and it stays down */
+	TP_WAIT_STAT(p, reopen_failed, 1, 20000);
+	tp_sleep_ms(1500);
+	cr_assert_eq(tp_stats(p).reopen_failed, 1, "one attempt per death");
+	cr_assert_eq(tp_stats(p).reopened, 0);
+	cr_assert_eq(tp_stats(p).warm, 0);
+	/* Up again: the next take reconnects as without the re-opener. */
+	tp_sshd_start(&s, "host_ed25519");
+	tp_use(p, &tt.t);
+	cr_assert_eq(tp_sshd_accepted(&s), 2, "the take's own login");
+
+	/* Down for good: another background failure, then the takes' own
+	 * two failures, which alone cool it down. */
+	tp_sshd_kill(&s);
+	TP_WAIT_STAT(p, reopen_failed, 2, 20000);
+	for (int i = 0; i < 2; i++) {
+		dx_err_clear(&err);
+		cr_assert_null(dx_pool_take(p, &tt.t, &tp_ctl, &err));
+		cr_assert_eq(err.kind, DX_CONNECT_REFUSED, "take %d: %s: %s", i,
+		    dx_kind_name(err.kind), err.msg);
+	}
+	dx_err_clear(&err);
+	cr_assert_null(dx_pool_take(p, &tt.t, &tp_ctl, &err));
+	cr_assert_eq(err.kind, DX_THROTTLED, "%s: %s", dx_kind_name(err.kind),
+	    err.msg);
+	cr_assert_eq(tp_stats(p).reopen_failed, 2, "takes' failures: no re-open");
+	dx_pool_free(p);
+	dx_conn_shared_free(sh);
+}
+
+/* A restarted sshd that accepts TCP but never says its banner (stopped). */
+static void
+tp_sshd_restart_frozen(struct tp_sshd *s)
+{
+	tp_sshd_start(s, "host_ed25519");
+	cr_assert_eq(kill(s->pid, SIGSTOP), 0);
+}
+
+static void
+tp_sshd_thaw_kill(struct tp_sshd *s)
+{
+	if (s->pid > 0)
+		kill(s->pid, SIGCONT);
+	tp_sshd_kill(s);
+}
+
+Test(pool, a_forget_or_free_cuts_a_background_reopen_in_flight,
+    .timeout = 90)
+{
+	struct dx_conn_shared *sh;
+	struct tp_sshd s = { .port = 0 };
+	struct tp_target tt;
+	struct dx_pool *p;
+	int64_t t0;
+
+	tp_sshd_start(&s, "host_ed25519");
+	tp_target(&tt, &s, "web-01", s.port);
+	tt.t.connect_timeout_ms = 30000;	/* the open would wait this long */
+	p = tp_pool_reopen(&sh, 5, 100);
+	tp_use(p, &tt.t);
+	tp_sshd_kill(&s);
+	tp_sshd_restart_frozen(&s);
+	TP_WAIT_STAT(p, reopening, 1, 20000);
+	t0 = dx_now_ms();
+	dx_pool_forget(p, "web-01");
+	cr_assert_lt(dx_now_ms() - t0, 3000, "the forget cut the open");
+	cr_assert_eq(tp_stats(p).reopening, 0);
+	cr_assert_eq(tp_stats(p).warm, 0);
+	cr_assert_eq(tp_stats(p).reopened, 0);
+
+	/* Again, and this time the pool is freed under the open. */
+	tp_sshd_thaw_kill(&s);
+	tp_sshd_start(&s, "host_ed25519");
+	tp_use(p, &tt.t);
+	tp_sshd_kill(&s);
+	tp_sshd_restart_frozen(&s);
+	TP_WAIT_STAT(p, reopening, 1, 20000);
+	t0 = dx_now_ms();
+	dx_pool_free(p);
+	cr_assert_lt(dx_now_ms() - t0, 3000, "the free cut the open");
+	dx_conn_shared_free(sh);
+	tp_sshd_thaw_kill(&s);
+}
+
+static void *
+tp_thaw_later(void *arg)
+{
+	struct tp_sshd *s = arg;
+
+	tp_sleep_ms(1000);
+	kill(s->pid, SIGCONT);
+	return NULL;
+}
+
+Test(pool, a_take_during_a_background_reopen_waits_and_gets_that_session,
+    .timeout = 90)
+{
+	struct dx_conn_shared *sh;
+	struct tp_sshd s = { .port = 0 };
+	struct tp_target tt;
+	struct dx_pool *p;
+	struct dx_err err;
+	struct dx_conn *c;
+	pthread_t th;
+
+	tp_sshd_start(&s, "host_ed25519");
+	tp_target(&tt, &s, "web-01", s.port);
+	tt.t.connect_timeout_ms = 30000;
+	p = tp_pool_reopen(&sh, 5, 100);
+	tp_use(p, &tt.t);
+	tp_sshd_kill(&s);
+	tp_sshd_restart_frozen(&s);
+	TP_WAIT_STAT(p, reopening, 1, 20000);
+	cr_assert_eq(pthread_create(&th, NULL, tp_thaw_later, &s), 0);
+	dx_err_clear(&err);
+	c = dx_pool_take(p, &tt.t, &tp_ctl, &err);
+	cr_assert_not_null(c, "%s: %s", dx_kind_name(err.kind), err.msg);
+	pthread_join(th, NULL);
+	cr_assert_eq(tp_stats(p).reopened, 1, "the take got the re-opened one");
+	tp_call(c, "echo warm", "warm\n");
+	dx_pool_give(p, c);
+	cr_assert_eq(tp_sshd_accepted(&s), 2, "no second session");
 	dx_pool_free(p);
 	dx_conn_shared_free(sh);
 	tp_sshd_kill(&s);
