@@ -22,6 +22,7 @@
 #include "dronex.h"
 #include "spool.h"
 #include "cli_spool_int.h"
+#include "output.h"
 
 /*
  * Results: printed as exec prints its own (cli_exec.c, output.c), exit
@@ -207,18 +208,24 @@ cli_spool_print_result(const char *id, const char *buf, size_t len,
 		json_decref(doc);
 		return DX_EXIT_USAGE;
 	}
+	/* exec's lines, through exec's writer: escaped, as a drone may send anything. */
 	if (error != NULL && quiet)
-		cli_fail("%s", error);
+		dx_out_error_line(stderr, error);
 	else if (error != NULL)
 		json_object_foreach(drones, name, d) {
 			const char *st = json_string_value(json_object_get(d, "status"));
-			json_t *e = json_object_get(d, "error");
+			const char *k = json_string_value(json_object_get(
+			    json_object_get(d, "error"), "kind"));
+			enum dx_kind kind = DX_INTERNAL;
 
 			if (st == NULL || strcmp(st, "ok") == 0)
 				continue;
-			fprintf(stderr, "dronex: drone %s %s: %s: %s\n", name, st,
-			    json_string_value(json_object_get(e, "kind")) ?: "internal",
-			    json_string_value(json_object_get(e, "message")) ?: "");
+			if (k != NULL)
+				(void)dx_kind_parse(k, &kind);
+			dx_out_failure_line(stderr, name, strcmp(st, "skipped") == 0 ?
+			    DX_ST_SKIPPED : DX_ST_FAILED, kind,
+			    json_string_value(json_object_get(json_object_get(d,
+			    "error"), "message")) ?: "");
 		}
 	v = json_object_get(doc, "summary");
 	if (json_integer_value(json_object_get(v, "failed")) == 0 &&
