@@ -82,6 +82,12 @@ enum dx_kind {
 const char	*dx_kind_name(enum dx_kind);
 /* Looks a JSON name up; returns 0 and fills *out, or -1 if unknown. */
 int		 dx_kind_parse(const char *, enum dx_kind *out);
+/*
+ * True for a failure to reach the drone at all (resolve, connect_refused,
+ * connect_timeout, network, handshake, connection_lost): what --retries
+ * retries and what serve's throttling counts.
+ */
+bool		 dx_kind_unreached(enum dx_kind);
 
 struct dx_err {
 	enum dx_kind	 kind;		/* DX_OK if nothing failed */

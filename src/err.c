@@ -121,3 +121,19 @@ dx_status_name(enum dx_status st)
 		return "pending";
 	}
 }
+
+bool
+dx_kind_unreached(enum dx_kind kind)
+{
+	switch (kind) {
+	case DX_RESOLVE:
+	case DX_CONNECT_REFUSED:
+	case DX_CONNECT_TIMEOUT:
+	case DX_NETWORK:
+	case DX_HANDSHAKE:
+	case DX_CONNECTION_LOST:
+		return true;
+	default:
+		return false;
+	}
+}

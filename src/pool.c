@@ -643,7 +643,7 @@ dx_pool_take(struct dx_pool *p, const struct dx_target *t,
 	dx_conn_detach(c, NULL);
 fail:
 	pthread_mutex_lock(&p->lock);
-	if (dx_throttle_counts(err->kind) && p->opts.throttle_failures > 0)
+	if (dx_kind_unreached(err->kind) && p->opts.throttle_failures > 0)
 		dx_throttle_fail(&e->th, p->opts.throttle_failures, dx_now_ms());
 	pool_take_failed(p, e);
 	pthread_mutex_unlock(&p->lock);

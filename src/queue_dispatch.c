@@ -175,22 +175,6 @@ dispatch_slot_put(struct dx_queue *q, struct queue_slot *s)
 	queue_slots_trim(q);
 }
 
-static bool
-dispatch_retryable(enum dx_kind kind)
-{
-	switch (kind) {
-	case DX_RESOLVE:
-	case DX_CONNECT_REFUSED:
-	case DX_CONNECT_TIMEOUT:
-	case DX_NETWORK:
-	case DX_HANDSHAKE:
-	case DX_CONNECTION_LOST:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Waits ms milliseconds, or less if the job or the run is aborted
  * meanwhile (the slot's descriptor turns readable).  Returns 0 after a
@@ -233,7 +217,7 @@ dispatch_worker(void *arg)
 		attempts++;
 		q->exec(q->exec_arg, job, &s->ctl, res);
 		if (res->error.kind == DX_OK ||
-		    !dispatch_retryable(res->error.kind) ||
+		    !dx_kind_unreached(res->error.kind) ||
 		    res->calls_sent > 0 ||
 		    attempts > q->opts.retries ||
 		    dx_ctl_aborted(&s->ctl) != DX_OK)

@@ -77,19 +77,3 @@ dx_throttle_until(const struct dx_throttle *th, int k, int64_t window_ms,
 	until = th->t[th->head] + window_ms;
 	return until > now ? until : 0;
 }
-
-bool
-dx_throttle_counts(enum dx_kind kind)
-{
-	switch (kind) {
-	case DX_RESOLVE:
-	case DX_CONNECT_REFUSED:
-	case DX_CONNECT_TIMEOUT:
-	case DX_NETWORK:
-	case DX_HANDSHAKE:
-	case DX_CONNECTION_LOST:
-		return true;
-	default:
-		return false;
-	}
-}

@@ -45,7 +45,5 @@ int	dx_throttle_count(const struct dx_throttle *, int64_t window_ms,
  */
 int64_t	dx_throttle_until(const struct dx_throttle *, int k, int64_t window_ms,
 	    int64_t now);
-/* True for the kinds that count as "failed to connect". */
-bool	dx_throttle_counts(enum dx_kind);
 
 #endif
