@@ -19,6 +19,8 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -623,4 +625,62 @@ fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name)
 	free(path);
 	free(dir);
 	free(line);
+}
+
+static pid_t
+fu_spawn(const char *const *argv, const char *sock)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		if (sock != NULL)
+			setenv("SSH_AUTH_SOCK", sock, 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A real ssh-agent on sock (foreground, so its pid is ours) holding key. */
+pid_t
+fu_agent_start(const char *sock, const char *key)
+{
+	const char *agent[] = { "ssh-agent", "-D", "-a", sock, NULL };
+	const char *add[] = { "ssh-add", "-q", key, NULL };
+	struct sockaddr_un sa;
+	pid_t pid, apid;
+	int st, fd, tries;
+
+	pid = fu_spawn(agent, NULL);
+	/* Ready when a connect succeeds (the agent binds, then listens). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, sock);
+	for (tries = 0; tries < 500; tries++) {
+		cr_assert((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+		st = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+		if (st == 0)
+			break;
+		poll(NULL, 0, 10);
+	}
+	cr_assert(tries < 500, "ssh-agent did not start");
+	apid = fu_spawn(add, sock);
+	cr_assert(waitpid(apid, &st, 0) == apid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ssh-add %s failed", key);
+	return pid;
+}
+
+void
+fu_agent_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
 }

@@ -108,4 +108,12 @@ void		 fu_proxy_stop(struct fu_proxy *px);
  */
 void		 fu_proxy_drone(struct fu_proxy *px, json_t *inv, const char *name);
 
+/*
+ * A real ssh-agent on socket path sock (foreground, so its pid is the
+ * test's), ready and holding key (ssh-add); stop it with fu_agent_stop().
+ */
+#include <sys/types.h>
+pid_t		 fu_agent_start(const char *sock, const char *key);
+void		 fu_agent_stop(pid_t pid);
+
 #endif

@@ -25,6 +25,7 @@
 
 #include <criterion/criterion.h>
 
+#include "faults_util.h"
 #include "harness.h"
 
 /* Runs dronex with argv and SSH_AUTH_SOCK=sock on top of opts (may be NULL). */
@@ -61,63 +62,6 @@ ag_silent(const char *path)
 	return fd;
 }
 
-static pid_t
-ag_spawn(const char *const *argv, const char *sock)
-{
-	pid_t pid = fork();
-
-	cr_assert(pid != -1);
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (sock != NULL)
-			setenv("SSH_AUTH_SOCK", sock, 1);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* A real ssh-agent on sock (foreground, so its pid is ours) holding key. */
-static pid_t
-ag_real(const char *sock, const char *key)
-{
-	const char *agent[] = { "ssh-agent", "-D", "-a", sock, NULL };
-	const char *add[] = { "ssh-add", "-q", key, NULL };
-	struct sockaddr_un sa;
-	pid_t pid, apid;
-	int st, fd, tries;
-
-	pid = ag_spawn(agent, NULL);
-	/* Ready when a connect succeeds (the agent binds, then listens). */
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, sock);
-	for (tries = 0; tries < 500; tries++) {
-		cr_assert((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
-		st = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-		close(fd);
-		if (st == 0)
-			break;
-		poll(NULL, 0, 10);
-	}
-	cr_assert(tries < 500, "ssh-agent did not start");
-	apid = ag_spawn(add, sock);
-	cr_assert(waitpid(apid, &st, 0) == apid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ssh-add %s failed", key);
-	return pid;
-}
-
-static void
-ag_stop(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-}
 
 /* A one-drone inventory; identity NULL: the drone names none. */
 static char *
@@ -151,9 +95,9 @@ ag_expect_ok_with(const char *key, const char *type)
 
 	cr_assert(asprintf(&sock, "%s/agent.sock", dir) > 0);
 	cr_assert(asprintf(&want, "in\n%s\n", type) > 0);
-	agent = ag_real(sock, key);
+	agent = fu_agent_start(sock, key);
 	ag_run(&r, argv, sock, NULL);
-	ag_stop(agent);
+	fu_agent_stop(agent);
 	cr_expect_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
 	cr_expect_str_eq(dxh_status(&r, "d-001"), "ok", "%s", r.out);
 	cr_expect_str_eq(dxh_call_str(&r, "d-001", 0, "stdout"), want, "%s", r.out);

@@ -236,62 +236,6 @@ Test(sshconf, bad_config_is_a_usage_error_naming_file_and_line, .timeout = 30)
 	free(dir);
 }
 
-/* ssh-agent, as test_agent.c runs it. */
-static pid_t
-sc_spawn(const char *const *argv, const char *sock)
-{
-	pid_t pid = fork();
-
-	cr_assert(pid != -1);
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (sock != NULL)
-			setenv("SSH_AUTH_SOCK", sock, 1);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static pid_t
-sc_agent(const char *sock, const char *key)
-{
-	const char *agent[] = { "ssh-agent", "-D", "-a", sock, NULL };
-	const char *add[] = { "ssh-add", "-q", key, NULL };
-	struct sockaddr_un sa;
-	pid_t pid, apid;
-	int st, fd, tries;
-
-	pid = sc_spawn(agent, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, sock);
-	for (tries = 0; tries < 500; tries++) {
-		cr_assert((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
-		st = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-		close(fd);
-		if (st == 0)
-			break;
-		poll(NULL, 0, 10);
-	}
-	cr_assert(tries < 500, "ssh-agent did not start");
-	apid = sc_spawn(add, sock);
-	cr_assert(waitpid(apid, &st, 0) == apid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ssh-add %s failed", key);
-	return pid;
-}
-
-static void
-sc_agent_stop(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &st, 0);
-}
 
 /* Runs argv with SSH_AUTH_SOCK=sock. */
 static void
@@ -338,7 +282,7 @@ Test(sshconf, identity_files_come_before_the_agent, .timeout = 40)
 	pid_t agent;
 
 	cr_assert(asprintf(&sock, "%s/agent.sock", dir) > 0);
-	agent = sc_agent(sock, dxh_env("DX_TEST_KEY"));	/* ed25519 */
+	agent = fu_agent_start(sock, dxh_env("DX_TEST_KEY"));	/* ed25519 */
 	/* ssh_config names the ecdsa key: it is offered first and gets in. */
 	conf = sc_identity_config(dir, dxh_env("DX_TEST_KEY_ECDSA"), NULL);
 	{
@@ -413,7 +357,7 @@ Test(sshconf, identity_files_come_before_the_agent, .timeout = 40)
 		free(conf);
 		free(enc);
 	}
-	sc_agent_stop(agent);
+	fu_agent_stop(agent);
 	free(sock);
 	free(dir);
 }
